@@ -5,6 +5,7 @@
 //! error points at the first byte that cannot belong where it is.
 
 use super::{Scheme, UriError, UriErrorKind};
+use crate::wire::header::quoted::is_token_char;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::ops::Range;
 
@@ -242,11 +243,6 @@ fn is_sub_delim(c: u8) -> bool {
         c,
         b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
     )
-}
-
-/// RFC 4975 §9 `token` (as in RFC 3261: no separators such as `;`, `=`, `@`).
-fn is_token_char(c: u8) -> bool {
-    matches!(c, 0x21 | 0x23..=0x27 | 0x2A..=0x2B | 0x2D..=0x2E | 0x30..=0x39 | 0x41..=0x5A | 0x5E..=0x7E)
 }
 
 #[cfg(test)]

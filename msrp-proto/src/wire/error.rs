@@ -170,6 +170,9 @@ pub enum ParseErrorKind {
         /// The configured limit.
         limit: usize,
     },
+    /// A response carries a body; RFC 4975 §9 gives responses none.
+    #[error("a response cannot carry a body")]
+    ResponseWithBody,
     /// A whole chunk is larger than the limit of the buffered reading mode.
     #[error("chunk body longer than {limit} bytes")]
     ChunkTooLarge {
@@ -189,6 +192,7 @@ impl ParseErrorKind {
                 | Self::MissingHeader { .. }
                 | Self::BodyTooLarge { .. }
                 | Self::ChunkTooLarge { .. }
+                | Self::ResponseWithBody
         )
     }
 

@@ -16,17 +16,29 @@
 //! -------a786hjs2$                        end-line: tid and continuation flag
 //! ```
 
+mod builder;
+mod chunk;
 mod continuation;
+mod encode;
+mod end_line;
 mod error;
-mod header;
+mod head;
+mod head_parse;
+pub(crate) mod header;
 mod limits;
 mod method;
+mod parser;
 
+pub use builder::HeadBuilder;
+pub use chunk::{Chunk, ChunkReader};
 pub use continuation::Continuation;
+pub use encode::{EncodeError, EncodedChunk, Encoder};
 pub use error::{HeaderError, ParseError, ParseErrorKind, RejectedChunk};
+pub use head::{ChunkHead, StartLine};
 pub use header::{
     ByteRange, DigestParams, Disposition, FailureReport, HeaderName, MediaType, Status,
     SuccessReport,
 };
 pub use limits::Limits;
 pub use method::Method;
+pub use parser::{BodyMode, Event, Parser};

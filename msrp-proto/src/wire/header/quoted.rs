@@ -107,8 +107,6 @@ pub(crate) fn scan_quoted(s: &str, pos: usize) -> Option<(usize, Cow<'_, str>)> 
 
 /// Parses a whole value that must be exactly one quoted string, returning
 /// its unescaped content.
-// Used by the head parser for Use-Nickname (RFC 7701 §5), not yet written.
-#[allow(dead_code)]
 pub(crate) fn parse_quoted_string(value: &str) -> Result<Cow<'_, str>, HeaderError> {
     match scan_quoted(value, 0) {
         Some((end, content)) if end == value.len() => Ok(content),

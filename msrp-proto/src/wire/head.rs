@@ -1,0 +1,369 @@
+//! [`ChunkHead`]: a chunk's start line and headers, validated, owned and
+//! zero-copy.
+//!
+//! The head keeps the bytes it was parsed from (a [`Bytes`] split off the
+//! receive buffer, so no copy) and offsets into them. The headers the protocol
+//! consults on every chunk are parsed once, when the head completes; the
+//! others were validated then and are parsed again on access, which cannot
+//! fail.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::path::Path;
+use crate::wire::header::quoted::parse_quoted_string;
+use crate::wire::{
+    ByteRange, DigestParams, Disposition, FailureReport, HeaderName, MediaType, Method, Status,
+    SuccessReport,
+};
+
+/// A byte range inside [`ChunkHead::as_bytes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Span {
+    pub(crate) fn new(start: usize, end: usize) -> Self {
+        // Heads are bounded by `Limits::max_head`, far below 4 GiB.
+        Self {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub(crate) fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+/// One header line: name and value, as positions in the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub(crate) name: Span,
+    pub(crate) value: Span,
+    pub(crate) known: Option<HeaderName>,
+}
+
+/// Request or response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Line {
+    Request(Method),
+    Response { code: u16, comment: Option<Span> },
+}
+
+/// The headers that are parsed once, when the head completes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Parsed {
+    pub(crate) to_path: Path,
+    pub(crate) from_path: Path,
+    pub(crate) message_id: Option<Span>,
+    pub(crate) byte_range: Option<ByteRange>,
+    pub(crate) success_report: Option<SuccessReport>,
+    pub(crate) failure_report: Option<FailureReport>,
+    pub(crate) status: Option<Status>,
+    pub(crate) content_type: Option<Span>,
+    pub(crate) use_path: Option<Path>,
+    pub(crate) expires: Option<u32>,
+    pub(crate) min_expires: Option<u32>,
+    pub(crate) max_expires: Option<u32>,
+}
+
+/// Request or response, as seen through [`ChunkHead::start_line`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StartLine<'a> {
+    /// `MSRP <tid> <METHOD>`.
+    Request {
+        /// The method.
+        method: &'a Method,
+    },
+    /// `MSRP <tid> <code> [comment]`.
+    Response {
+        /// The three-digit status code.
+        code: u16,
+        /// The comment after the code, if any.
+        comment: Option<&'a str>,
+    },
+}
+
+/// The start line and headers of a chunk, validated.
+///
+/// Every chunk the [`Parser`](crate::wire::Parser) yields starts with one; a
+/// [`HeadBuilder`](crate::wire::HeadBuilder) makes new ones. Cloning is cheap
+/// (the bytes are shared), and the head owns its data, so it can cross
+/// threads.
+///
+/// ```
+/// use msrp_proto::wire::{Event, Limits, Parser};
+/// let mut parser = Parser::new(Limits::default());
+/// parser.feed(b"MSRP a786hjs2 200 OK\r\n\
+///     To-Path: msrp://alice.example.com:7654/jshA7weztas;tcp\r\n\
+///     From-Path: msrp://bob.example.com:12763/kjhd37s2s20w2a;tcp\r\n\
+///     -------a786hjs2$\r\n");
+/// let Some(Event::Head(head)) = parser.next()? else { panic!() };
+/// assert_eq!(head.transaction_id(), "a786hjs2");
+/// assert_eq!(head.response_code(), Some(200));
+/// assert_eq!(head.to_path().to_string(), "msrp://alice.example.com:7654/jshA7weztas;tcp");
+/// assert!(!head.has_body());
+/// # Ok::<(), msrp_proto::wire::ParseError>(())
+/// ```
+#[derive(Clone)]
+pub struct ChunkHead {
+    pub(crate) raw: Bytes,
+    pub(crate) transaction_id: Span,
+    /// Where the header lines start (just after the start line's CRLF).
+    pub(crate) headers_start: u32,
+    pub(crate) line: Line,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) parsed: Parsed,
+    pub(crate) has_body: bool,
+}
+
+impl ChunkHead {
+    fn text(&self, span: Span) -> &str {
+        // The whole head was checked to be UTF-8 and spans fall on ASCII
+        // delimiters, so this never falls back.
+        self.raw
+            .get(span.range())
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
+
+    /// The transaction id.
+    pub fn transaction_id(&self) -> &str {
+        self.text(self.transaction_id)
+    }
+
+    /// Request or response.
+    pub fn start_line(&self) -> StartLine<'_> {
+        match &self.line {
+            Line::Request(method) => StartLine::Request { method },
+            Line::Response { code, comment } => StartLine::Response {
+                code: *code,
+                comment: comment.map(|c| self.text(c)),
+            },
+        }
+    }
+
+    /// The method, for a request.
+    pub fn method(&self) -> Option<&Method> {
+        match &self.line {
+            Line::Request(method) => Some(method),
+            Line::Response { .. } => None,
+        }
+    }
+
+    /// Whether this is a request.
+    pub fn is_request(&self) -> bool {
+        matches!(self.line, Line::Request(_))
+    }
+
+    /// The status code, for a response.
+    pub fn response_code(&self) -> Option<u16> {
+        match self.line {
+            Line::Response { code, .. } => Some(code),
+            Line::Request(_) => None,
+        }
+    }
+
+    /// The comment after the status code, for a response that has one.
+    pub fn response_comment(&self) -> Option<&str> {
+        match self.line {
+            Line::Response { comment, .. } => comment.map(|c| self.text(c)),
+            Line::Request(_) => None,
+        }
+    }
+
+    /// Whether a body follows the headers (a blank line ended them). A
+    /// bodiless chunk (end-line right after the headers) differs from a chunk
+    /// with an empty body.
+    pub fn has_body(&self) -> bool {
+        self.has_body
+    }
+
+    /// Every header, in the order received, unknown ones included.
+    pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
+        self.fields
+            .iter()
+            .map(|f| (self.text(f.name), self.text(f.value)))
+    }
+
+    /// The value of the first header with this name (ignoring ASCII case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| self.text(f.name).eq_ignore_ascii_case(name))
+            .map(|f| self.text(f.value))
+    }
+
+    fn known(&self, name: HeaderName) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.known == Some(name))
+            .map(|f| self.text(f.value))
+    }
+
+    /// To-Path: where the chunk goes, next hop first.
+    pub fn to_path(&self) -> &Path {
+        &self.parsed.to_path
+    }
+
+    /// From-Path: where the chunk came from, previous hop first.
+    pub fn from_path(&self) -> &Path {
+        &self.parsed.from_path
+    }
+
+    /// Message-ID.
+    pub fn message_id(&self) -> Option<&str> {
+        self.parsed.message_id.map(|s| self.text(s))
+    }
+
+    /// Byte-Range, if present. RFC 4975 §7.1.1: an absent Byte-Range means
+    /// `1-*/*`; see [`ChunkHead::byte_range_or_default`].
+    pub fn byte_range(&self) -> Option<ByteRange> {
+        self.parsed.byte_range
+    }
+
+    /// Byte-Range, or `1-*/*` when absent (RFC 4975 §7.1.1).
+    pub fn byte_range_or_default(&self) -> ByteRange {
+        self.parsed.byte_range.unwrap_or(ByteRange {
+            start: 1,
+            end: None,
+            total: None,
+        })
+    }
+
+    /// Success-Report, if present (absent means `no`).
+    pub fn success_report(&self) -> Option<SuccessReport> {
+        self.parsed.success_report
+    }
+
+    /// Failure-Report, if present (absent means `yes`).
+    pub fn failure_report(&self) -> Option<FailureReport> {
+        self.parsed.failure_report
+    }
+
+    /// Status (REPORT requests).
+    pub fn status(&self) -> Option<&Status> {
+        self.parsed.status.as_ref()
+    }
+
+    /// Content-Type, as written.
+    pub fn content_type(&self) -> Option<&str> {
+        self.parsed.content_type.map(|s| self.text(s))
+    }
+
+    /// Content-Type, parsed.
+    pub fn media_type(&self) -> Option<MediaType<'_>> {
+        self.content_type().and_then(|v| MediaType::parse(v).ok())
+    }
+
+    /// Content-ID, as written.
+    pub fn content_id(&self) -> Option<&str> {
+        self.known(HeaderName::ContentId)
+    }
+
+    /// Content-Description, as written.
+    pub fn content_description(&self) -> Option<&str> {
+        self.known(HeaderName::ContentDescription)
+    }
+
+    /// Content-Disposition, parsed.
+    pub fn content_disposition(&self) -> Option<Disposition<'_>> {
+        self.known(HeaderName::ContentDisposition)
+            .and_then(|v| Disposition::parse(v).ok())
+    }
+
+    /// Expires, in seconds (RFC 4976).
+    pub fn expires(&self) -> Option<u32> {
+        self.parsed.expires
+    }
+
+    /// Min-Expires, in seconds (RFC 4976).
+    pub fn min_expires(&self) -> Option<u32> {
+        self.parsed.min_expires
+    }
+
+    /// Max-Expires, in seconds (RFC 4976).
+    pub fn max_expires(&self) -> Option<u32> {
+        self.parsed.max_expires
+    }
+
+    /// Use-Path (RFC 4976): the relay path granted by a successful AUTH.
+    pub fn use_path(&self) -> Option<&Path> {
+        self.parsed.use_path.as_ref()
+    }
+
+    /// The digest challenges of every WWW-Authenticate header (RFC 4976).
+    pub fn www_authenticate(&self) -> impl Iterator<Item = DigestParams> + '_ {
+        self.fields
+            .iter()
+            .filter(|f| f.known == Some(HeaderName::WwwAuthenticate))
+            .filter_map(|f| DigestParams::parse_with_scheme(self.text(f.value)).ok())
+    }
+
+    /// The digest credentials of the Authorization header (RFC 4976).
+    pub fn authorization(&self) -> Option<DigestParams> {
+        self.known(HeaderName::Authorization)
+            .and_then(|v| DigestParams::parse_with_scheme(v).ok())
+    }
+
+    /// The parameters of the Authentication-Info header (RFC 4976).
+    pub fn authentication_info(&self) -> Option<DigestParams> {
+        self.known(HeaderName::AuthenticationInfo)
+            .and_then(|v| DigestParams::parse_list(v).ok())
+    }
+
+    /// The nickname asked for by a NICKNAME request (RFC 7701), unquoted.
+    pub fn use_nickname(&self) -> Option<Cow<'_, str>> {
+        self.known(HeaderName::UseNickname)
+            .and_then(|v| parse_quoted_string(v).ok())
+    }
+
+    /// The head's bytes: start line and header lines, each ending in CRLF.
+    pub fn as_bytes(&self) -> &Bytes {
+        &self.raw
+    }
+
+    /// The header lines only, each ending in CRLF (what follows the start line).
+    pub(crate) fn header_bytes(&self) -> Bytes {
+        self.raw.slice(self.headers_start as usize..)
+    }
+}
+
+impl PartialEq for ChunkHead {
+    /// Two heads are equal when they have the same start line, the same
+    /// headers in the same order (names ignoring ASCII case, values exactly)
+    /// and the same body presence.
+    fn eq(&self, other: &Self) -> bool {
+        self.transaction_id() == other.transaction_id()
+            && self.start_line() == other.start_line()
+            && self.has_body == other.has_body
+            && self.fields.len() == other.fields.len()
+            && self
+                .headers()
+                .zip(other.headers())
+                .all(|((n1, v1), (n2, v2))| n1.eq_ignore_ascii_case(n2) && v1 == v2)
+    }
+}
+
+impl Eq for ChunkHead {}
+
+impl fmt::Debug for ChunkHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ChunkHead");
+        d.field("transaction_id", &self.transaction_id());
+        match self.start_line() {
+            StartLine::Request { method } => d.field("method", method),
+            StartLine::Response { code, comment } => {
+                d.field("code", &code).field("comment", &comment)
+            }
+        };
+        d.field("headers", &self.headers().collect::<Vec<_>>())
+            .field("has_body", &self.has_body)
+            .finish()
+    }
+}

@@ -1,0 +1,425 @@
+//! Turning the lines of a complete header block into a [`ChunkHead`].
+//!
+//! The streaming parser finds line boundaries and enforces the size limits;
+//! this module gives the lines their meaning: the start line (RFC 4975 §9
+//! `req-start` / `resp-start`), `Name: value` header lines, and the typed
+//! values of the headers this crate knows.
+
+use bytes::Bytes;
+
+use crate::ident::is_ident;
+use crate::path::Path;
+use crate::wire::head::{Field, Line, Parsed, Span};
+use crate::wire::header::number::parse_decimal;
+use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
+use crate::wire::{
+    ByteRange, ChunkHead, DigestParams, Disposition, FailureReport, HeaderError, HeaderName,
+    Limits, MediaType, Method, ParseError, ParseErrorKind, RejectedChunk, Status, SuccessReport,
+};
+
+pub(crate) const PROTOCOL_PREFIX: &[u8] = b"MSRP ";
+
+/// A fault found at an offset relative to the start of the head.
+pub(crate) type Fault = (ParseErrorKind, usize);
+
+/// Checks the first bytes of a chunk against `MSRP ` as soon as they arrive,
+/// so that garbage (a TLS ClientHello on a plain port, say) is refused at once
+/// instead of after a whole line. Returns the offset of the first wrong byte.
+pub(crate) fn check_prefix(buf: &[u8]) -> Result<(), usize> {
+    match buf
+        .iter()
+        .zip(PROTOCOL_PREFIX)
+        .position(|(got, want)| got != want)
+    {
+        Some(i) => Err(i),
+        None => Ok(()),
+    }
+}
+
+/// Parses a start line (without its CRLF) into the transaction id's position
+/// and the request or response it opens.
+pub(crate) fn parse_start_line(line: &[u8]) -> Result<(Span, Line), Fault> {
+    let rest = line
+        .strip_prefix(PROTOCOL_PREFIX)
+        .ok_or((ParseErrorKind::NotMsrp, 0))?;
+    let tid_start = PROTOCOL_PREFIX.len();
+    let tid_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
+    if !is_ident(&rest[..tid_len]) {
+        return Err((ParseErrorKind::TransactionId, tid_start));
+    }
+    let tid = Span::new(tid_start, tid_start + tid_len);
+    let after = tid_start + tid_len + 1;
+    let Some(word) = line.get(after..).filter(|_| tid_len < rest.len()) else {
+        return Err((ParseErrorKind::StartLine, line.len()));
+    };
+    let is_digit = |b: &u8| b.is_ascii_digit();
+    if word.first().is_some_and(is_digit) {
+        // resp-start = pMSRP SP transact-id SP status-code [SP comment]
+        let code_ok = word.len() >= 3 && word[..3].iter().all(is_digit);
+        let comment = match word.get(3) {
+            _ if !code_ok => return Err((ParseErrorKind::StartLine, after)),
+            None => None,
+            Some(b' ') => Some(Span::new(after + 4, line.len())),
+            Some(_) => return Err((ParseErrorKind::StartLine, after + 3)),
+        };
+        let code = word[..3]
+            .iter()
+            .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+        Ok((tid, Line::Response { code, comment }))
+    } else {
+        // req-start = pMSRP SP transact-id SP method; method = 1*UPALPHA
+        let method = std::str::from_utf8(word)
+            .ok()
+            .and_then(Method::from_name)
+            .ok_or((ParseErrorKind::StartLine, after))?;
+        Ok((tid, Line::Request(method)))
+    }
+}
+
+/// Finds the first byte of a line that is not allowed in a header block:
+/// controls other than HTAB (RFC 4975 §9 `utf8text`), and DEL.
+pub(crate) fn find_control(line: &[u8]) -> Option<usize> {
+    // Branch-free test per byte so the common (clean) case vectorises.
+    let dirty = line.iter().fold(false, |acc, &b| {
+        acc | ((b < 0x20 && b != b'\t') | (b == 0x7f))
+    });
+    if dirty {
+        line.iter()
+            .position(|&b| (b < 0x20 && b != b'\t') || b == 0x7f)
+    } else {
+        None
+    }
+}
+
+/// Splits `Name: value` into spans (relative to the line), trimming the
+/// whitespace around the value. RFC 4975 §9 asks for exactly one SP after the
+/// colon; peers that send none or several are accepted.
+fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span), Fault> {
+    let colon = memchr::memchr(b':', line).ok_or((ParseErrorKind::HeaderLine, at))?;
+    let name = &line[..colon];
+    // hname = ALPHA *token
+    if !name.first().is_some_and(u8::is_ascii_alphabetic) || !name.iter().all(|&b| is_token_char(b))
+    {
+        return Err((ParseErrorKind::HeaderLine, at));
+    }
+    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let value = &line[colon + 1..];
+    let lead = value.iter().take_while(|b| is_ws(b)).count();
+    let trail = value[lead..].iter().rev().take_while(|b| is_ws(b)).count();
+    let start = at + colon + 1 + lead;
+    Ok((
+        Span::new(at, at + colon),
+        Span::new(start, at + line.len() - trail),
+    ))
+}
+
+/// What [`assemble`] needs besides the bytes.
+pub(crate) struct HeadParts<'a> {
+    pub(crate) transaction_id: Span,
+    pub(crate) line: Line,
+    /// Offset of the first header line.
+    pub(crate) headers_start: usize,
+    /// Header lines, without their CRLF.
+    pub(crate) lines: &'a [Span],
+    pub(crate) has_body: bool,
+}
+
+/// Builds a [`ChunkHead`] from a complete header block. `raw` holds the start
+/// line and the header lines with their CRLFs; `offset` is the stream offset
+/// of its first byte, for error positions.
+///
+/// A malformed header line breaks the framing; a malformed value does not:
+/// the chunk is then rejected with what is known of it, so that the caller
+/// can answer it (RFC 4975 §7.3: 400).
+pub(crate) fn assemble(
+    raw: Bytes,
+    parts: HeadParts<'_>,
+    limits: &Limits,
+    offset: u64,
+) -> Result<ChunkHead, ParseError> {
+    let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
+    if std::str::from_utf8(&raw).is_err() {
+        let bad = raw.utf8_chunks().next().map_or(0, |c| c.valid().len());
+        return Err(at(ParseErrorKind::HeaderCharacter, bad));
+    }
+    let mut fields = Vec::with_capacity(parts.lines.len());
+    for span in parts.lines {
+        let line = &raw[span.range()];
+        if let Some(i) = find_control(line) {
+            return Err(at(ParseErrorKind::HeaderCharacter, span.start as usize + i));
+        }
+        let (name, value) =
+            split_header_line(line, span.start as usize).map_err(|(k, p)| at(k, p))?;
+        let known = std::str::from_utf8(&raw[name.range()])
+            .ok()
+            .and_then(HeaderName::lookup);
+        fields.push(Field { name, value, known });
+    }
+
+    let mut typed = TypedHeaders::default();
+    let mut first_fault: Option<Fault> = None;
+    for field in &fields {
+        if let Err(fault) = typed.take(&raw, field, limits) {
+            first_fault.get_or_insert(fault);
+        }
+    }
+    let (to_path, from_path) = match (first_fault, typed.to_path.take(), typed.from_path.take()) {
+        (None, Some(to_path), Some(from_path)) => (to_path, from_path),
+        (fault, to_path, from_path) => {
+            let missing = if to_path.is_none() {
+                HeaderName::ToPath
+            } else {
+                HeaderName::FromPath
+            };
+            let (kind, pos) = fault.unwrap_or((
+                ParseErrorKind::MissingHeader {
+                    name: missing.as_str(),
+                },
+                raw.len(),
+            ));
+            let rejected = RejectedChunk {
+                transaction_id: String::from_utf8_lossy(&raw[parts.transaction_id.range()])
+                    .into_owned(),
+                method: match &parts.line {
+                    Line::Request(m) => Some(m.clone()),
+                    Line::Response { .. } => None,
+                },
+                to_path,
+                from_path,
+            };
+            return Err(at(kind, pos).with_rejected(rejected));
+        }
+    };
+    Ok(ChunkHead {
+        raw,
+        transaction_id: parts.transaction_id,
+        headers_start: u32::try_from(parts.headers_start).unwrap_or(u32::MAX),
+        line: parts.line,
+        fields,
+        parsed: Parsed {
+            to_path,
+            from_path,
+            message_id: typed.message_id,
+            byte_range: typed.byte_range,
+            success_report: typed.success_report,
+            failure_report: typed.failure_report,
+            status: typed.status,
+            content_type: typed.content_type,
+            use_path: typed.use_path,
+            expires: typed.expires,
+            min_expires: typed.min_expires,
+            max_expires: typed.max_expires,
+        },
+        has_body: parts.has_body,
+    })
+}
+
+/// The typed values collected while walking the header lines.
+#[derive(Default)]
+struct TypedHeaders {
+    seen: u32,
+    to_path: Option<Path>,
+    from_path: Option<Path>,
+    message_id: Option<Span>,
+    byte_range: Option<ByteRange>,
+    success_report: Option<SuccessReport>,
+    failure_report: Option<FailureReport>,
+    status: Option<Status>,
+    content_type: Option<Span>,
+    use_path: Option<Path>,
+    expires: Option<u32>,
+    min_expires: Option<u32>,
+    max_expires: Option<u32>,
+}
+
+impl TypedHeaders {
+    /// Validates one header and keeps its value if the protocol needs it.
+    fn take(&mut self, raw: &Bytes, field: &Field, limits: &Limits) -> Result<(), Fault> {
+        let Some(name) = field.known else {
+            return Ok(());
+        };
+        let bit = 1u32 << (name as u32);
+        if self.seen & bit != 0 && !name.repeatable() {
+            return Err((
+                ParseErrorKind::DuplicateHeader {
+                    name: name.as_str(),
+                },
+                field.name.start as usize,
+            ));
+        }
+        self.seen |= bit;
+        let value_at = field.value.start as usize;
+        let text = std::str::from_utf8(&raw[field.value.range()]).unwrap_or("");
+        let invalid = |error: HeaderError| {
+            let pos = match &error {
+                HeaderError::Path(e) => value_at + e.offset(),
+                _ => value_at,
+            };
+            (
+                ParseErrorKind::InvalidHeader {
+                    name: name.as_str(),
+                    error,
+                },
+                pos,
+            )
+        };
+        let path = || Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris);
+        let seconds = || parse_decimal(text, u64::from(u32::MAX)).map(|n| n as u32);
+        match name {
+            HeaderName::ToPath => self.to_path = Some(path().map_err(|e| invalid(e.into()))?),
+            HeaderName::FromPath => self.from_path = Some(path().map_err(|e| invalid(e.into()))?),
+            HeaderName::UsePath => self.use_path = Some(path().map_err(|e| invalid(e.into()))?),
+            HeaderName::MessageId if is_ident(text.as_bytes()) => {
+                self.message_id = Some(field.value)
+            }
+            HeaderName::MessageId => return Err(invalid(HeaderError::Ident)),
+            HeaderName::ByteRange => {
+                self.byte_range = Some(ByteRange::parse(text).map_err(invalid)?)
+            }
+            HeaderName::SuccessReport => {
+                self.success_report = Some(SuccessReport::parse(text).map_err(invalid)?);
+            }
+            HeaderName::FailureReport => {
+                self.failure_report = Some(FailureReport::parse(text).map_err(invalid)?);
+            }
+            HeaderName::Status => self.status = Some(Status::parse(text).map_err(invalid)?),
+            HeaderName::Expires => self.expires = Some(seconds().map_err(invalid)?),
+            HeaderName::MinExpires => self.min_expires = Some(seconds().map_err(invalid)?),
+            HeaderName::MaxExpires => self.max_expires = Some(seconds().map_err(invalid)?),
+            HeaderName::ContentType => {
+                MediaType::parse(text).map_err(invalid)?;
+                self.content_type = Some(field.value);
+            }
+            HeaderName::ContentDisposition => {
+                Disposition::parse(text).map_err(invalid)?;
+            }
+            HeaderName::WwwAuthenticate | HeaderName::Authorization => {
+                DigestParams::parse_with_scheme(text).map_err(invalid)?;
+            }
+            HeaderName::AuthenticationInfo => {
+                DigestParams::parse_list(text).map_err(invalid)?;
+            }
+            HeaderName::UseNickname => {
+                parse_quoted_string(text).map_err(invalid)?;
+            }
+            // Free text (RFC 2045): the line was already checked for controls.
+            HeaderName::ContentId | HeaderName::ContentDescription => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start(line: &str) -> Result<(String, Line), (ParseErrorKind, usize)> {
+        parse_start_line(line.as_bytes()).map(|(tid, l)| (line[tid.range()].to_owned(), l))
+    }
+
+    #[test]
+    fn start_lines_of_requests_and_responses() {
+        assert_eq!(
+            start("MSRP a786hjs2 SEND").unwrap(),
+            ("a786hjs2".into(), Line::Request(Method::Send))
+        );
+        assert_eq!(
+            start("MSRP a786hjs2 FOO").unwrap().1,
+            Line::Request(Method::Other("FOO".into()))
+        );
+        let (_, line) = start("MSRP a786hjs2 200 OK").unwrap();
+        assert_eq!(
+            line,
+            Line::Response {
+                code: 200,
+                comment: Some(Span::new(18, 20))
+            }
+        );
+        let (_, line) = start("MSRP a786hjs2 408").unwrap();
+        assert_eq!(
+            line,
+            Line::Response {
+                code: 408,
+                comment: None
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_start_lines_point_at_the_fault() {
+        assert_eq!(
+            start("MSRP x SEND").unwrap_err(),
+            (ParseErrorKind::TransactionId, 5)
+        );
+        assert_eq!(
+            start("MSRP abc SEND").unwrap_err(),
+            (ParseErrorKind::TransactionId, 5)
+        );
+        let tid33 = format!("MSRP {} SEND", "a".repeat(33));
+        assert_eq!(
+            start(&tid33).unwrap_err(),
+            (ParseErrorKind::TransactionId, 5)
+        );
+        assert_eq!(
+            start("MSRP  SEND").unwrap_err(),
+            (ParseErrorKind::TransactionId, 5)
+        );
+        assert_eq!(
+            start("MSRP abcd send").unwrap_err(),
+            (ParseErrorKind::StartLine, 10)
+        );
+        assert_eq!(
+            start("MSRP abcd").unwrap_err(),
+            (ParseErrorKind::StartLine, 9)
+        );
+        assert_eq!(
+            start("MSRP abcd ").unwrap_err(),
+            (ParseErrorKind::StartLine, 10)
+        );
+        assert_eq!(
+            start("MSRP abcd 20").unwrap_err(),
+            (ParseErrorKind::StartLine, 10)
+        );
+        assert_eq!(
+            start("MSRP abcd 2000").unwrap_err(),
+            (ParseErrorKind::StartLine, 13)
+        );
+        assert_eq!(
+            start("MSRP abcd SEND ").unwrap_err(),
+            (ParseErrorKind::StartLine, 10)
+        );
+        assert_eq!(
+            start("msrp abcd SEND").unwrap_err().0,
+            ParseErrorKind::NotMsrp
+        );
+    }
+
+    #[test]
+    fn prefix_check_fails_on_the_first_wrong_byte() {
+        assert_eq!(check_prefix(b""), Ok(()));
+        assert_eq!(check_prefix(b"MS"), Ok(()));
+        assert_eq!(check_prefix(b"MSRP abcd"), Ok(()));
+        assert_eq!(check_prefix(b"\x16\x03\x01"), Err(0));
+        assert_eq!(check_prefix(b"MSRQ"), Err(3));
+    }
+
+    #[test]
+    fn header_lines_are_split_and_trimmed() {
+        let (n, v) = split_header_line(b"Message-ID:  87652491 \t", 100).unwrap();
+        assert_eq!((n, v), (Span::new(100, 110), Span::new(113, 121)));
+        let (_, v) = split_header_line(b"X-Empty:", 0).unwrap();
+        assert_eq!(v.start, v.end);
+        assert!(split_header_line(b"no colon here", 0).is_err());
+        assert!(split_header_line(b": value", 0).is_err());
+        assert!(split_header_line(b"1abc: value", 0).is_err());
+        assert!(split_header_line(b"a b: value", 0).is_err());
+    }
+
+    #[test]
+    fn controls_other_than_tab_are_found() {
+        assert_eq!(find_control(b"plain\ttext"), None);
+        assert_eq!(find_control(b"bell\x07"), Some(4));
+        assert_eq!(find_control(b"del\x7f"), Some(3));
+        assert_eq!(find_control("é ok".as_bytes()), None);
+    }
+}

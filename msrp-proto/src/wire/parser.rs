@@ -1,0 +1,498 @@
+//! The streaming chunk parser.
+//!
+//! Feed it byte slices of any size as they arrive; take [`Event`]s out until
+//! it answers `Ok(None)` (needs more bytes). Each chunk comes out as a
+//! [`Event::Head`], zero or more [`Event::Body`] pieces and an
+//! [`Event::End`]. Body pieces are slices of the receive buffer handed out
+//! without copying, and no body byte is scanned twice: the parser resumes its
+//! end-line search where the previous read stopped (see `end_line.rs`).
+
+use bytes::{Buf, Bytes, BytesMut};
+use memchr::memmem::Finder;
+
+use crate::wire::end_line::{END_LINE_PREFIX, EndLineScanner, Scan, Tid};
+use crate::wire::head::{Line, Span};
+use crate::wire::head_parse::{self, HeadParts};
+use crate::wire::{
+    ChunkHead, Continuation, Limits, Method, ParseError, ParseErrorKind, RejectedChunk,
+};
+
+/// What the parser found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+// A head is moved once per chunk; boxing it would cost an allocation instead.
+#[allow(clippy::large_enum_variant)]
+pub enum Event {
+    /// The start line and headers of a new chunk.
+    Head(ChunkHead),
+    /// A piece of the current chunk's body, in order.
+    Body(Bytes),
+    /// The end-line of the current chunk, with its continuation flag.
+    End(Continuation),
+}
+
+/// When body bytes are handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyMode {
+    /// As soon as they are known to be body (the default).
+    #[default]
+    Stream,
+    /// In pieces of at least this many bytes, and the rest at the end of the
+    /// chunk: msrplib's "virtual chunks" for very large chunks.
+    Segments(usize),
+    /// All at once at the end of the chunk, as one piece, up to
+    /// [`Limits::max_chunk`] bytes; a larger chunk is rejected (413).
+    Whole,
+}
+
+#[derive(Debug)]
+enum State {
+    /// Expecting a start line.
+    Start,
+    /// Start line parsed; reading header lines.
+    Head {
+        tid: Span,
+        line: Line,
+        /// Offset in the buffer where the next unread line starts.
+        next_line: usize,
+    },
+    /// Reading a body, handing it out.
+    Body(BodyState),
+    /// Reading the body of a rejected chunk, dropping it.
+    Skip(BodyState),
+}
+
+#[derive(Debug)]
+struct BodyState {
+    scanner: EndLineScanner,
+    /// Body bytes of this chunk handed out (or dropped) so far.
+    done: u64,
+    /// Largest body allowed, and the error when it is exceeded.
+    limit: Option<(u64, ParseErrorKind)>,
+}
+
+/// A streaming MSRP chunk parser: bytes in, [`Event`]s out.
+///
+/// ```
+/// use msrp_proto::wire::{Continuation, Event, Limits, Parser};
+/// let wire = b"MSRP a786hjs2 SEND\r\n\
+///     To-Path: msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n\
+///     From-Path: msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n\
+///     Message-ID: 87652491\r\n\
+///     Byte-Range: 1-5/5\r\n\
+///     Content-Type: text/plain\r\n\
+///     \r\n\
+///     Hello\r\n\
+///     -------a786hjs2$\r\n";
+/// let mut parser = Parser::new(Limits::default());
+/// let mut body = Vec::new();
+/// // Feed it in pieces of 7 bytes, as a socket might deliver them.
+/// for piece in wire.chunks(7) {
+///     parser.feed(piece);
+///     while let Some(event) = parser.next()? {
+///         match event {
+///             Event::Head(head) => assert_eq!(head.message_id(), Some("87652491")),
+///             Event::Body(data) => body.extend_from_slice(&data),
+///             Event::End(flag) => assert_eq!(flag, Continuation::Complete),
+///         }
+///     }
+/// }
+/// assert_eq!(body, b"Hello");
+/// parser.finish()?; // the stream ended between chunks
+/// # Ok::<(), msrp_proto::wire::ParseError>(())
+/// ```
+#[derive(Debug)]
+pub struct Parser {
+    limits: Limits,
+    mode: BodyMode,
+    buf: BytesMut,
+    /// Stream offset of `buf[0]`.
+    offset: u64,
+    state: State,
+    /// Header line positions of the head being read (kept to reuse the allocation).
+    lines: Vec<Span>,
+    /// An end-line found together with the last body piece.
+    pending_end: Option<Continuation>,
+    failed: Option<ParseError>,
+    end_finder: Finder<'static>,
+}
+
+impl Parser {
+    /// A parser with these limits, handing out body bytes as they arrive.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            mode: BodyMode::Stream,
+            buf: BytesMut::new(),
+            offset: 0,
+            state: State::Start,
+            lines: Vec::new(),
+            pending_end: None,
+            failed: None,
+            end_finder: Finder::new(END_LINE_PREFIX),
+        }
+    }
+
+    /// Changes when body bytes are handed out; takes effect at once.
+    pub fn set_body_mode(&mut self, mode: BodyMode) {
+        self.mode = mode;
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Appends received bytes.
+    pub fn feed(&mut self, data: &[u8]) {
+        self.buf.extend_from_slice(data);
+    }
+
+    /// Bytes received and not yet handed out.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Stream offset (bytes fed since creation) of the first byte not yet
+    /// consumed.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Whether the parser sits between two chunks with nothing buffered.
+    pub fn is_idle(&self) -> bool {
+        matches!(self.state, State::Start) && self.buf.is_empty() && self.pending_end.is_none()
+    }
+
+    /// Tells the parser that the stream ended. An error if it ended inside
+    /// a chunk.
+    pub fn finish(&mut self) -> Result<(), ParseError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        if self.is_idle() {
+            return Ok(());
+        }
+        let err = ParseError::new(
+            ParseErrorKind::UnexpectedEof,
+            self.offset + self.buf.len() as u64,
+        );
+        self.failed = Some(err.clone());
+        Err(err)
+    }
+
+    /// The next event, `Ok(None)` when more bytes are needed.
+    ///
+    /// An error whose [`framing_intact`](ParseError::framing_intact) is true
+    /// rejects one chunk, which the parser skips; call `next` again to go on.
+    /// Any other error is final: the parser returns it from then on, and the
+    /// connection must close.
+    #[allow(clippy::should_implement_trait)] // fallible and resumable, unlike Iterator::next
+    pub fn next(&mut self) -> Result<Option<Event>, ParseError> {
+        if let Some(err) = &self.failed {
+            return Err(err.clone());
+        }
+        if let Some(flag) = self.pending_end.take() {
+            return Ok(Some(Event::End(flag)));
+        }
+        let result = self.step();
+        if let Err(err) = &result {
+            if !err.framing_intact() {
+                self.failed = Some(err.clone());
+            }
+        }
+        result
+    }
+
+    fn step(&mut self) -> Result<Option<Event>, ParseError> {
+        loop {
+            let progressed = match std::mem::replace(&mut self.state, State::Start) {
+                State::Start => self.read_start_line()?,
+                State::Head {
+                    tid,
+                    line,
+                    next_line,
+                } => return self.read_headers(tid, line, next_line),
+                State::Body(body) => return self.read_body(body),
+                State::Skip(body) => self.skip_body(body)?,
+            };
+            if !progressed {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn error_at(&self, kind: ParseErrorKind, pos: usize) -> ParseError {
+        ParseError::new(kind, self.offset + pos as u64)
+    }
+
+    fn consume(&mut self, n: usize) -> Bytes {
+        self.offset += n as u64;
+        self.buf.split_to(n).freeze()
+    }
+
+    fn discard(&mut self, n: usize) {
+        self.offset += n as u64;
+        self.buf.advance(n);
+    }
+
+    /// Finds the end of a line starting at `from` and no longer than `max`,
+    /// returning the offset of its CR. `Ok(None)`: not complete yet.
+    fn line_end(
+        &self,
+        from: usize,
+        max: usize,
+        too_long: ParseErrorKind,
+    ) -> Result<Option<usize>, ParseError> {
+        let rest = &self.buf[from..];
+        let window = &rest[..rest.len().min(max + 2)];
+        match memchr::memchr(b'\n', window) {
+            Some(lf) if lf > 0 && rest[lf - 1] == b'\r' => Ok(Some(from + lf - 1)),
+            Some(lf) => Err(self.error_at(ParseErrorKind::BareLineEnding, from + lf)),
+            None if window.len() > max + 1 => Err(self.error_at(too_long, from + max)),
+            None => Ok(None),
+        }
+    }
+
+    fn read_start_line(&mut self) -> Result<bool, ParseError> {
+        if self.buf.is_empty() {
+            return Ok(false);
+        }
+        if let Err(pos) = head_parse::check_prefix(&self.buf) {
+            return Err(self.error_at(ParseErrorKind::NotMsrp, pos));
+        }
+        let max = self.limits.max_start_line;
+        let Some(cr) = self.line_end(0, max, ParseErrorKind::StartLineTooLong { limit: max })?
+        else {
+            return Ok(false);
+        };
+        let line = &self.buf[..cr];
+        if let Some(pos) = head_parse::find_control(line) {
+            return Err(self.error_at(ParseErrorKind::HeaderCharacter, pos));
+        }
+        let (tid, line) =
+            head_parse::parse_start_line(line).map_err(|(kind, pos)| self.error_at(kind, pos))?;
+        self.lines.clear();
+        self.state = State::Head {
+            tid,
+            line,
+            next_line: cr + 2,
+        };
+        Ok(true)
+    }
+
+    fn read_headers(
+        &mut self,
+        tid: Span,
+        line: Line,
+        mut next_line: usize,
+    ) -> Result<Option<Event>, ParseError> {
+        let max = self.limits.max_header_line;
+        loop {
+            let Some(cr) = self.line_end(
+                next_line,
+                max,
+                ParseErrorKind::HeaderLineTooLong { limit: max },
+            )?
+            else {
+                self.state = State::Head {
+                    tid,
+                    line,
+                    next_line,
+                };
+                return Ok(None);
+            };
+            let text = &self.buf[next_line..cr];
+            let ends_head = text.is_empty() || text.starts_with(b"-------");
+            if ends_head {
+                let flag = if text.is_empty() {
+                    None
+                } else {
+                    Some(self.bodiless_end(&tid, next_line, cr)?)
+                };
+                return self.complete_head(tid, line, next_line, cr + 2, flag);
+            }
+            self.lines.push(Span::new(next_line, cr));
+            if self.lines.len() > self.limits.max_headers {
+                return Err(self.error_at(
+                    ParseErrorKind::TooManyHeaders {
+                        limit: self.limits.max_headers,
+                    },
+                    next_line,
+                ));
+            }
+            next_line = cr + 2;
+            if next_line > self.limits.max_head {
+                return Err(self.error_at(
+                    ParseErrorKind::HeadTooLong {
+                        limit: self.limits.max_head,
+                    },
+                    self.limits.max_head,
+                ));
+            }
+        }
+    }
+
+    /// Checks that a header-block line starting with `-------` is this
+    /// chunk's end-line: the chunk has no body.
+    fn bodiless_end(
+        &self,
+        tid: &Span,
+        start: usize,
+        cr: usize,
+    ) -> Result<Continuation, ParseError> {
+        let text = &self.buf[start..cr];
+        let tid = &self.buf[tid.range()];
+        let rest = &text[7..];
+        match rest.strip_prefix(tid) {
+            Some([flag]) => Continuation::from_byte(*flag),
+            _ => None,
+        }
+        .ok_or_else(|| self.error_at(ParseErrorKind::EndLine, start))
+    }
+
+    fn complete_head(
+        &mut self,
+        tid_span: Span,
+        line: Line,
+        head_len: usize,
+        chunk_or_body_start: usize,
+        bodiless_flag: Option<Continuation>,
+    ) -> Result<Option<Event>, ParseError> {
+        let tid = Tid::new(&self.buf[tid_span.range()]);
+        let limit = match &line {
+            Line::Request(Method::Send) => None,
+            _ => Some((
+                self.limits.max_non_send_body as u64,
+                ParseErrorKind::BodyTooLarge {
+                    limit: self.limits.max_non_send_body,
+                },
+            )),
+        };
+        let start_line_len = self.lines.first().map_or(head_len, |s| s.start as usize);
+        let head_offset = self.offset;
+        let raw = self.consume(head_len);
+        self.discard(chunk_or_body_start - head_len);
+        let parts = HeadParts {
+            transaction_id: tid_span,
+            line,
+            headers_start: start_line_len,
+            lines: &self.lines,
+            has_body: bodiless_flag.is_none(),
+        };
+        let head = head_parse::assemble(raw, parts, &self.limits, head_offset).and_then(|head| {
+            if head.is_request() || !head.has_body() {
+                return Ok(head);
+            }
+            let rejected = RejectedChunk {
+                transaction_id: head.transaction_id().to_owned(),
+                method: None,
+                to_path: Some(head.to_path().clone()),
+                from_path: Some(head.from_path().clone()),
+            };
+            let at = head_offset + head_len as u64;
+            Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
+        });
+        let body = BodyState {
+            scanner: EndLineScanner::new(tid),
+            done: 0,
+            limit,
+        };
+        match (head, bodiless_flag) {
+            (Ok(head), Some(flag)) => {
+                self.pending_end = Some(flag);
+                Ok(Some(Event::Head(head)))
+            }
+            (Ok(head), None) => {
+                self.state = State::Body(body);
+                Ok(Some(Event::Head(head)))
+            }
+            (Err(err), flag) => {
+                if flag.is_none() {
+                    self.state = State::Skip(body);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// The most body bytes that may be held before the chunk is rejected.
+    fn hold_limit(&self, body: &BodyState) -> Option<(u64, ParseErrorKind)> {
+        let whole = (self.mode == BodyMode::Whole).then_some((
+            self.limits.max_chunk as u64,
+            ParseErrorKind::ChunkTooLarge {
+                limit: self.limits.max_chunk,
+            },
+        ));
+        match (&body.limit, whole) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a.clone() } else { b }),
+            (Some(a), None) => Some(a.clone()),
+            (None, b) => b,
+        }
+    }
+
+    fn read_body(&mut self, mut body: BodyState) -> Result<Option<Event>, ParseError> {
+        let scan = body.scanner.scan(&self.buf, &self.end_finder);
+        let held = match scan {
+            Scan::Found { body_len, .. } => body_len,
+            Scan::Pending { safe } => safe,
+        };
+        if let Some((max, kind)) = self.hold_limit(&body) {
+            if body.done + held as u64 > max {
+                let at = (max - body.done) as usize;
+                let err = self.error_at(kind, at);
+                self.state = State::Skip(body);
+                return Err(err);
+            }
+        }
+        match scan {
+            Scan::Found {
+                body_len,
+                line_len,
+                flag,
+            } => {
+                let data = self.consume(body_len);
+                self.discard(line_len);
+                if data.is_empty() {
+                    Ok(Some(Event::End(flag)))
+                } else {
+                    self.pending_end = Some(flag);
+                    Ok(Some(Event::Body(data)))
+                }
+            }
+            _ => {
+                let release = match self.mode {
+                    BodyMode::Stream => held > 0,
+                    BodyMode::Segments(size) => held >= size.max(1),
+                    BodyMode::Whole => false,
+                };
+                if !release {
+                    self.state = State::Body(body);
+                    return Ok(None);
+                }
+                let data = self.consume(held);
+                body.scanner.advance(held);
+                body.done += held as u64;
+                self.state = State::Body(body);
+                Ok(Some(Event::Body(data)))
+            }
+        }
+    }
+
+    /// Drops the body of a rejected chunk; `Ok(true)` once its end-line is gone.
+    fn skip_body(&mut self, mut body: BodyState) -> Result<bool, ParseError> {
+        match body.scanner.scan(&self.buf, &self.end_finder) {
+            Scan::Found {
+                body_len, line_len, ..
+            } => {
+                self.discard(body_len + line_len);
+                Ok(true)
+            }
+            Scan::Pending { safe } => {
+                self.discard(safe);
+                body.scanner.advance(safe);
+                self.state = State::Skip(body);
+                Ok(false)
+            }
+        }
+    }
+}
