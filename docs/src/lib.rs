@@ -1,1 +1,8 @@
-//! The guide.
+//! The msrp-rs guide.
+//!
+//! Each chapter is a markdown file in `docs/guide/`, included here as a
+//! module so that `cargo test` compiles and runs every code block in it: the
+//! guide cannot drift from the code.
+
+#[doc = include_str!("../guide/01-wire-format.md")]
+pub mod wire_format {}
