@@ -32,7 +32,9 @@ mod parser;
 pub use builder::HeadBuilder;
 pub use chunk::{Chunk, ChunkReader};
 pub use continuation::Continuation;
+pub(crate) use encode::write_end_line;
 pub use encode::{EncodeError, EncodedChunk, Encoder};
+pub(crate) use end_line::find_in_body as find_end_line_in_body;
 pub use error::{HeaderError, ParseError, ParseErrorKind, RejectedChunk};
 pub use head::{ChunkHead, StartLine};
 pub use header::{

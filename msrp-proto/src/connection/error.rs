@@ -1,0 +1,57 @@
+//! Errors returned to the caller of a [`Connection`](super::Connection)
+//! command. Faults of the peer never come back this way: they become MSRP
+//! responses or an [`Event::Closed`](super::Event::Closed).
+
+use crate::wire::ParseError;
+
+/// Why a command could not be carried out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// No such session on this connection (never opened, or closed).
+    #[error("no such session on this connection")]
+    UnknownSession,
+    /// No such message (never sent, or already ended).
+    #[error("no such message")]
+    UnknownMessage,
+    /// No such bind request (already answered).
+    #[error("no such bind request")]
+    UnknownBindRequest,
+    /// The connection is closed or closing.
+    #[error("the connection is closed")]
+    Closed,
+    /// The session is not bound yet (or failed).
+    #[error("the session is not bound")]
+    NotBound,
+    /// [`Config::max_sessions`](super::Config::max_sessions) is reached.
+    #[error("too many sessions on this connection")]
+    TooManySessions,
+    /// A session with an equal local URI exists on this connection.
+    #[error("a session with this local URI exists on this connection")]
+    DuplicateSession,
+    /// [`Config::max_outgoing_messages`](super::Config::max_outgoing_messages) is reached.
+    #[error("too many messages in flight on this session")]
+    TooManyMessages,
+    /// The message's send buffer is full: wait for [`Event::Writable`](super::Event::Writable).
+    #[error("the send buffer is full")]
+    Blocked,
+    /// More bytes were written than the message's announced size.
+    #[error("more bytes than the announced message size")]
+    TooLong,
+    /// The message was finished with fewer bytes than its announced size.
+    #[error("fewer bytes than the announced message size")]
+    TooShort,
+    /// The message was already finished.
+    #[error("the message was already finished")]
+    Finished,
+    /// A header given for the message or chunk is invalid.
+    #[error("invalid header: {0}")]
+    InvalidHeader(ParseError),
+    /// A header that the connection writes itself (To-Path, Message-ID,
+    /// Byte-Range, …) was given for a message.
+    #[error("the {0} header is written by the connection and cannot be set")]
+    ReservedHeader(String),
+    /// A relay authentication is already under way.
+    #[error("a relay authentication is already under way")]
+    AuthInProgress,
+}

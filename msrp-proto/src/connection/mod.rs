@@ -1,0 +1,913 @@
+//! The connection state machine: everything an MSRP endpoint decides, for
+//! one transport connection carrying one or many sessions.
+//!
+//! # The contract
+//!
+//! A [`Connection`] never does I/O and never reads the clock. The methods
+//! fall into four kinds (after quinn-proto):
+//!
+//! | kind | methods | |
+//! |---|---|---|
+//! | input | [`handle_input`](Connection::handle_input), [`handle_eof`](Connection::handle_eof), [`handle_reset`](Connection::handle_reset), [`handle_timeout`](Connection::handle_timeout) | bytes from the peer, the end of the stream, the passing of time |
+//! | output | [`poll_transmit`](Connection::poll_transmit), [`poll_event`](Connection::poll_event), [`poll_timeout`](Connection::poll_timeout) | bytes to send, events for the application, the next deadline |
+//! | commands | [`open_session`](Connection::open_session), [`expect_session`](Connection::expect_session), [`send_message`](Connection::send_message), [`begin_message`](Connection::begin_message), [`write`](Connection::write), [`finish`](Connection::finish), [`abort`](Connection::abort), [`send_chunk`](Connection::send_chunk), [`authenticate`](Connection::authenticate), [`close`](Connection::close), … | what the application wants |
+//! | getters | [`wants_input`](Connection::wants_input), [`is_closed`](Connection::is_closed), … | state |
+//!
+//! Outputs queue inside the connection, so any order of calls is safe. A
+//! runtime adapter loops: take events, write what `poll_transmit` gives
+//! (while the socket accepts it), then wait for the first of: readable
+//! socket (only while [`wants_input`](Connection::wants_input)), the deadline
+//! of `poll_timeout`, or a command.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use std::time::{Duration, Instant};
+//! use msrp_proto::connection::{Config, Connection, Event, Outcome, OutgoingMessage, SessionConfig};
+//! use msrp_proto::MsrpUri;
+//!
+//! let config = Arc::new(Config::default());
+//! let alice_uri: MsrpUri = "msrp://127.0.0.1:7777/alice1234;tcp".parse()?;
+//! let bob_uri: MsrpUri = "msrp://127.0.0.1:8888/bob56789;tcp".parse()?;
+//! let mut now = Instant::now(); // a fake clock: only ever moved by hand
+//!
+//! // Bob answers: he expects Alice's path from the SDP offer.
+//! let mut bob = Connection::new(config.clone(), [2; 32], now);
+//! bob.expect_session(SessionConfig::new(bob_uri).remote_path(alice_uri.clone().into()))?;
+//! // Alice calls: her connection binds the session and sends a message.
+//! let mut alice = Connection::new(config, [1; 32], now);
+//! let session = alice.open_session(SessionConfig::new(alice_uri).remote_path(
+//!     "msrp://127.0.0.1:8888/bob56789;tcp".parse()?))?;
+//! let id = alice.send_message(session, OutgoingMessage::new("text/plain").body("Hi, Bob"))?;
+//!
+//! // The "network": move bytes both ways until nothing moves.
+//! let mut received = None;
+//! let mut outcome = None;
+//! for _ in 0..20 {
+//!     while let Some(bytes) = alice.poll_transmit(now) { bob.handle_input(now, &bytes); }
+//!     while let Some(bytes) = bob.poll_transmit(now) { alice.handle_input(now, &bytes); }
+//!     while let Some(event) = bob.poll_event() {
+//!         if let Event::MessageData { data, .. } = event { received = Some(data); }
+//!     }
+//!     while let Some(event) = alice.poll_event() {
+//!         if let Event::Outcome { message, outcome: o, .. } = event { assert_eq!(message, id); outcome = Some(o); }
+//!     }
+//!     now += Duration::from_millis(1);
+//! }
+//! assert_eq!(received.as_deref(), Some(&b"Hi, Bob"[..]));
+//! assert_eq!(outcome, Some(Outcome::Delivered)); // every chunk was answered 200
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod auth;
+mod config;
+mod digest;
+mod error;
+mod event;
+mod incoming;
+mod outgoing;
+mod ranges;
+mod relay;
+mod respond;
+mod session;
+mod transactions;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use memchr::memmem::Finder;
+
+use crate::ident::IdGenerator;
+use crate::path::Path;
+use crate::wire::{self, Chunk, Encoder, Parser};
+
+pub use auth::AuthConfig;
+pub use config::{Config, Ratio};
+pub use error::CommandError;
+pub use event::{BindRequest, CloseReason, Event, MessageId, Outcome, RequestId, SessionHandle};
+pub use outgoing::OutgoingMessage;
+pub use session::{ReceiveMode, SessionConfig};
+
+use auth::AuthClient;
+use incoming::Inbound;
+use outgoing::{CurrentChunk, OutMessage, Stop};
+use session::{Session, SessionState};
+use transactions::{Transactions, TxKind};
+
+/// Where the connection is in its life.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Lifecycle {
+    Open,
+    /// `shutdown` was called: no new work; closes once everything is sent
+    /// and every outcome known.
+    ShuttingDown,
+    /// The peer is gone; the responses already queued still go out.
+    Draining(CloseReason),
+    Closed,
+}
+
+/// One MSRP connection: bytes in, bytes and events out. See the
+/// [module documentation](self) for the contract and a complete example.
+#[derive(Debug)]
+pub struct Connection {
+    config: Arc<Config>,
+    ids: IdGenerator,
+    parser: Parser,
+    end_line_finder: Finder<'static>,
+    now: Instant,
+    created: Instant,
+    last_input: Instant,
+    last_output: Instant,
+    lifecycle: Lifecycle,
+    ever_bound: bool,
+
+    sessions: Vec<Session>,
+    next_session: u32,
+
+    messages: HashMap<MessageId, OutMessage>,
+    ready: VecDeque<MessageId>,
+    current: Option<CurrentChunk>,
+    control: VecDeque<Bytes>,
+    transactions: Transactions,
+    message_timers: BTreeMap<(Instant, u64), MessageId>,
+    timer_seq: u64,
+    next_request: u64,
+
+    inbound: Inbound,
+    parked: Option<wire::ChunkHead>,
+    events: VecDeque<Event>,
+    event_bytes: usize,
+
+    auth: Option<AuthClient>,
+    relay_path: Option<Path>,
+}
+
+impl Connection {
+    /// A new connection. `seed` seeds every random choice it makes
+    /// (transaction ids, Message-IDs, digest nonces): take it from the
+    /// operating system in production, pin it in tests.
+    pub fn new(config: Arc<Config>, seed: [u8; 32], now: Instant) -> Self {
+        Self {
+            parser: Parser::new(config.limits.clone()),
+            config,
+            ids: IdGenerator::from_seed(seed),
+            end_line_finder: Finder::new(b"\r\n-------"),
+            now,
+            created: now,
+            last_input: now,
+            last_output: now,
+            lifecycle: Lifecycle::Open,
+            ever_bound: false,
+            sessions: Vec::new(),
+            next_session: 0,
+            messages: HashMap::new(),
+            ready: VecDeque::new(),
+            current: None,
+            control: VecDeque::new(),
+            transactions: Transactions::default(),
+            message_timers: BTreeMap::new(),
+            timer_seq: 0,
+            next_request: 0,
+            inbound: Inbound::Idle,
+            parked: None,
+            events: VecDeque::new(),
+            event_bytes: 0,
+            auth: None,
+            relay_path: None,
+        }
+    }
+
+    // ---- getters -----------------------------------------------------
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Whether the connection wants more input now. While it does not (a
+    /// bind request awaits an answer, or the application has not taken its
+    /// events), stop reading the socket: this is how backpressure reaches
+    /// the peer.
+    pub fn wants_input(&self) -> bool {
+        self.accepts_input() && !self.input_paused()
+    }
+
+    fn accepts_input(&self) -> bool {
+        matches!(self.lifecycle, Lifecycle::Open | Lifecycle::ShuttingDown)
+    }
+
+    /// Whether the connection is closed ([`Event::Closed`] was queued).
+    pub fn is_closed(&self) -> bool {
+        self.lifecycle == Lifecycle::Closed
+    }
+
+    /// The relay path granted by [`authenticate`](Self::authenticate), if any.
+    pub fn relay_path(&self) -> Option<&Path> {
+        self.relay_path.as_ref()
+    }
+
+    /// The sessions on this connection.
+    pub fn sessions(&self) -> impl Iterator<Item = SessionHandle> + '_ {
+        self.sessions.iter().map(|s| s.handle)
+    }
+
+    /// Whether a session is bound.
+    pub fn is_bound(&self, session: SessionHandle) -> bool {
+        self.session(session)
+            .is_some_and(|s| s.state == SessionState::Bound)
+    }
+
+    /// The peer's full path of a session, once known.
+    pub fn remote_path(&self, session: SessionHandle) -> Option<&Path> {
+        self.session(session).and_then(|s| s.remote_path.as_ref())
+    }
+
+    /// The configuration of a session.
+    pub fn session_config(&self, session: SessionHandle) -> Option<&SessionConfig> {
+        self.session(session).map(|s| &s.config)
+    }
+
+    /// Requests sent and not yet answered.
+    pub fn pending_transactions(&self) -> usize {
+        self.transactions.len()
+    }
+
+    /// Outgoing messages whose outcome is not yet known.
+    pub fn pending_messages(&self) -> usize {
+        self.messages.len()
+    }
+
+    /// Incoming messages started and not yet complete, across sessions.
+    pub fn incomplete_messages(&self) -> usize {
+        self.sessions.iter().map(|s| s.incoming.len()).sum()
+    }
+
+    /// Bytes received and not yet processed.
+    pub fn buffered_input(&self) -> usize {
+        self.parser.buffered()
+    }
+
+    pub(crate) fn session(&self, handle: SessionHandle) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.handle == handle)
+    }
+
+    pub(crate) fn session_index(&self, handle: SessionHandle) -> Option<usize> {
+        self.sessions.iter().position(|s| s.handle == handle)
+    }
+
+    fn closing(&self) -> bool {
+        self.lifecycle != Lifecycle::Open
+    }
+
+    fn input_paused(&self) -> bool {
+        self.parked.is_some()
+            || self.event_bytes >= self.config.max_pending_event_bytes
+            || self.control.len() >= self.config.max_queued_responses
+    }
+
+    // ---- input -------------------------------------------------------
+
+    /// Bytes received from the peer.
+    pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
+        self.now = now;
+        if !self.accepts_input() {
+            return;
+        }
+        self.last_input = now;
+        self.parser.feed(data);
+        self.process_input();
+        if self.parser.buffered() > self.config.max_buffered_input {
+            // Fed while it asked for nothing (see `wants_input`).
+            self.close_with(CloseReason::InputOverflow, false);
+        }
+    }
+
+    /// The peer closed its side of the connection. Responses already queued
+    /// still go out; then the connection closes.
+    pub fn handle_eof(&mut self, now: Instant) {
+        self.now = now;
+        if !self.accepts_input() {
+            return;
+        }
+        self.process_input();
+        let reason = match self.parser.finish() {
+            Ok(()) => CloseReason::PeerClosed,
+            Err(_) => CloseReason::ConnectionLost,
+        };
+        self.fail_everything(&reason);
+        if self.control.is_empty() {
+            self.close_with(reason, false);
+        } else {
+            self.lifecycle = Lifecycle::Draining(reason);
+        }
+    }
+
+    /// The connection broke (reset, or a transport error): nothing more can
+    /// be sent or received.
+    pub fn handle_reset(&mut self, now: Instant) {
+        self.now = now;
+        if self.is_closed() {
+            return;
+        }
+        self.close_with(CloseReason::ConnectionLost, false);
+    }
+
+    /// Time passed: fires every timer due by `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        self.now = now;
+        if self.is_closed() {
+            return;
+        }
+        while let Some(expired) = self.transactions.expire_one(now) {
+            self.on_transaction_expired(expired.kind, expired.timed_out, now);
+        }
+        while let Some((&key, _)) = self
+            .message_timers
+            .iter()
+            .next()
+            .filter(|((at, _), _)| *at <= now)
+        {
+            if let Some(id) = self.message_timers.remove(&key) {
+                self.on_message_timer(&id);
+            }
+        }
+        if !self.ever_bound
+            && self.sessions.iter().all(|s| s.state != SessionState::Bound)
+            && now >= self.created + self.config.bind_timeout
+        {
+            self.close_with(CloseReason::BindTimeout, false);
+            return;
+        }
+        if let Some(idle) = self.config.idle_timeout {
+            if now >= self.last_input + idle {
+                self.close_with(CloseReason::IdleTimeout, false);
+                return;
+            }
+        }
+        if let Some(interval) = self.config.keepalive_interval {
+            if now >= self.last_output + interval {
+                self.send_keepalives(now);
+            }
+        }
+        self.auth_timer(now);
+        self.maybe_finish_shutdown();
+    }
+
+    fn process_input(&mut self) {
+        while self.wants_input() {
+            match self.parser.next() {
+                Ok(Some(wire::Event::Head(head))) => self.on_head(head),
+                Ok(Some(wire::Event::Body(data))) => self.on_body(data),
+                Ok(Some(wire::Event::End(flag))) => self.on_end(flag),
+                Ok(None) => break,
+                Err(err) if err.framing_intact() => {
+                    self.inbound = Inbound::Discard;
+                    self.on_rejected(&err);
+                }
+                Err(err) => {
+                    self.close_with(CloseReason::Protocol(err), false);
+                    break;
+                }
+            }
+        }
+    }
+
+    // ---- output ------------------------------------------------------
+
+    /// The next bytes to send, or `None` when there is nothing to send now.
+    /// Hand them to the socket in order; call again until `None`.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Bytes> {
+        self.now = now;
+        let bytes = match &self.lifecycle {
+            Lifecycle::Closed => return None,
+            Lifecycle::Draining(reason) => {
+                let reason = reason.clone();
+                let bytes = self.pop_control();
+                if self.control.is_empty() {
+                    self.close_with(reason, false);
+                }
+                bytes
+            }
+            Lifecycle::Open | Lifecycle::ShuttingDown => {
+                let bytes = self.transmit_message(now);
+                // Sending responses may let paused input go on.
+                self.resume_input();
+                bytes
+            }
+        };
+        if bytes.is_some() {
+            self.last_output = now;
+        } else {
+            self.maybe_finish_shutdown();
+        }
+        bytes
+    }
+
+    /// The next event for the application.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        let event = self.events.pop_front()?;
+        self.event_bytes = self.event_bytes.saturating_sub(event_size(&event));
+        self.resume_input();
+        Some(event)
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.is_closed() {
+            return None;
+        }
+        let bind = (!self.ever_bound).then_some(self.created + self.config.bind_timeout);
+        let idle = self.config.idle_timeout.map(|d| self.last_input + d);
+        let keepalive = self
+            .config
+            .keepalive_interval
+            .filter(|_| self.sessions.iter().any(|s| s.state == SessionState::Bound))
+            .map(|d| self.last_output + d);
+        [
+            self.transactions.next_deadline(),
+            self.message_timers.keys().next().map(|&(at, _)| at),
+            bind,
+            idle,
+            keepalive,
+            self.auth.as_ref().and_then(AuthClient::deadline),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn resume_input(&mut self) {
+        if self.wants_input() && self.parser.buffered() > 0 {
+            self.process_input();
+        }
+    }
+
+    pub(crate) fn push_event(&mut self, event: Event) {
+        self.event_bytes += event_size(&event);
+        self.events.push_back(event);
+    }
+
+    pub(crate) fn push_control(&mut self, bytes: Bytes) {
+        self.control.push_back(bytes);
+    }
+
+    pub(crate) fn pop_control(&mut self) -> Option<Bytes> {
+        self.control.pop_front()
+    }
+
+    pub(crate) fn has_control(&self) -> bool {
+        !self.control.is_empty()
+    }
+
+    pub(crate) fn arm_message_timer(&mut self, id: MessageId, at: Instant) {
+        self.timer_seq += 1;
+        self.message_timers.insert((at, self.timer_seq), id);
+    }
+
+    /// Whether `tid` occurs as `\r\n-------<tid>` in the first `len` bytes
+    /// of `data`, including across piece boundaries.
+    pub(crate) fn body_collides<'a>(
+        &self,
+        data: impl Iterator<Item = &'a Bytes>,
+        len: usize,
+        tid: &str,
+    ) -> bool {
+        body_collides(&self.end_line_finder, data, len, tid)
+    }
+
+    // ---- commands: sessions ------------------------------------------
+
+    fn add_session(
+        &mut self,
+        config: SessionConfig,
+        state: SessionState,
+    ) -> Result<SessionHandle, CommandError> {
+        if self.closing() {
+            return Err(CommandError::Closed);
+        }
+        if self.sessions.len() >= self.config.max_sessions {
+            return Err(CommandError::TooManySessions);
+        }
+        let by_sid = self.config.match_session_id_only;
+        if self
+            .sessions
+            .iter()
+            .any(|s| s.addressed_by(&config.local_uri, by_sid))
+        {
+            return Err(CommandError::DuplicateSession);
+        }
+        let handle = SessionHandle(self.next_session);
+        self.next_session += 1;
+        let session = Session::new(
+            handle,
+            config,
+            state,
+            self.config.chunk_size,
+            self.config.relay_chunk_size,
+        );
+        self.sessions.push(session);
+        Ok(handle)
+    }
+
+    /// Opens a session as the active side (RFC 4975 §5.4): sends the bodiless
+    /// SEND that binds it, and holds messages until its 200 arrives. The
+    /// configuration must have a [`remote_path`](SessionConfig::remote_path).
+    pub fn open_session(&mut self, config: SessionConfig) -> Result<SessionHandle, CommandError> {
+        if config.remote_path.is_none() {
+            return Err(CommandError::NotBound);
+        }
+        let handle = self.add_session(config, SessionState::Binding)?;
+        let tid = self.ids.transaction_id();
+        let message_id = self.ids.message_id();
+        let paths = self
+            .session(handle)
+            .map(|s| s.request_paths.clone())
+            .unwrap_or_default();
+        self.push_control(respond::bodiless_send(&tid, &paths, &message_id));
+        self.transactions
+            .insert(tid.clone(), TxKind::Bind(handle), true);
+        let deadline = self.now + self.config.transaction_timeout;
+        self.transactions.arm(&tid, deadline);
+        Ok(handle)
+    }
+
+    /// Expects a session as the passive side: the peer's first valid request
+    /// to its local URI binds it (RFC 4975 §5.4), and
+    /// [`Event::SessionBound`] follows.
+    pub fn expect_session(&mut self, config: SessionConfig) -> Result<SessionHandle, CommandError> {
+        let handle = self.add_session(config, SessionState::Expected)?;
+        self.resume_input();
+        Ok(handle)
+    }
+
+    /// Accepts the pending [`Event::BindRequest`] with this session
+    /// configuration; the waiting request is then processed.
+    pub fn accept_bind(&mut self, config: SessionConfig) -> Result<SessionHandle, CommandError> {
+        let Some(head) = self.parked.take() else {
+            return Err(CommandError::UnknownBindRequest);
+        };
+        let handle = match self.add_session(config, SessionState::Expected) {
+            Ok(handle) => handle,
+            Err(err) => {
+                self.parked = Some(head);
+                return Err(err);
+            }
+        };
+        self.inbound = self.route_send(head);
+        self.resume_input();
+        Ok(handle)
+    }
+
+    /// Refuses the pending [`Event::BindRequest`] with a status code: 481 if
+    /// no such session is expected, 506 if it is bound on another
+    /// connection (RFC 4975 §5.4, §10).
+    pub fn reject_bind(&mut self, code: u16) -> Result<(), CommandError> {
+        let Some(head) = self.parked.take() else {
+            return Err(CommandError::UnknownBindRequest);
+        };
+        self.respond(&head, code);
+        self.inbound = Inbound::Discard;
+        self.resume_input();
+        Ok(())
+    }
+
+    /// Ends a session on this connection: its outgoing messages end as
+    /// [`Outcome::Aborted`] (a chunk in flight ends with `#`), its incoming
+    /// ones are dropped.
+    pub fn close_session(&mut self, session: SessionHandle) -> Result<(), CommandError> {
+        let Some(index) = self.session_index(session) else {
+            return Err(CommandError::UnknownSession);
+        };
+        let ids: Vec<MessageId> = self
+            .messages
+            .iter()
+            .filter(|(_, m)| m.session == session)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            self.stop_message(&id, Stop::Aborted);
+        }
+        let incoming: Vec<MessageId> = self.sessions[index].incoming.keys().cloned().collect();
+        for id in incoming {
+            self.drop_incoming(index, &id, true);
+        }
+        self.sessions.remove(index);
+        self.transactions.forget_session(session);
+        Ok(())
+    }
+
+    // ---- commands: messages ------------------------------------------
+
+    /// Sends a whole message ([`OutgoingMessage::body`]). Its outcome
+    /// arrives as [`Event::Outcome`]; progress from success REPORTs as
+    /// [`Event::Progress`].
+    pub fn send_message(
+        &mut self,
+        session: SessionHandle,
+        message: OutgoingMessage,
+    ) -> Result<MessageId, CommandError> {
+        let message = if message.body.is_none() {
+            message.body(Bytes::new())
+        } else {
+            message
+        };
+        self.queue_message(session, message, true)
+    }
+
+    /// Starts a message written piece by piece with [`write`](Self::write)
+    /// and ended with [`finish`](Self::finish); at most
+    /// [`Config::send_buffer`] bytes wait in memory.
+    pub fn begin_message(
+        &mut self,
+        session: SessionHandle,
+        mut message: OutgoingMessage,
+    ) -> Result<MessageId, CommandError> {
+        message.body = None;
+        self.queue_message(session, message, false)
+    }
+
+    /// Appends bytes to a message started with
+    /// [`begin_message`](Self::begin_message). [`CommandError::Blocked`]
+    /// means the send buffer is full: wait for [`Event::Writable`].
+    pub fn write(&mut self, message: &MessageId, data: Bytes) -> Result<(), CommandError> {
+        self.write_message(message, data)
+    }
+
+    /// Ends a message started with [`begin_message`](Self::begin_message).
+    pub fn finish(&mut self, message: &MessageId) -> Result<(), CommandError> {
+        self.finish_message(message)
+    }
+
+    /// Abandons a message (RFC 4975 §7.1.1: the chunk in flight ends with
+    /// `#`). Its outcome is [`Outcome::Aborted`].
+    pub fn abort(&mut self, message: &MessageId) -> Result<(), CommandError> {
+        if !self.messages.contains_key(message) {
+            return Err(CommandError::UnknownMessage);
+        }
+        self.abort_message(message)
+    }
+
+    /// Sends one chunk as given, with a transaction id of its own (msrplib's
+    /// `send_chunk`). Its response, or a 408 after the transaction timeout,
+    /// arrives as [`Event::ChunkResponse`] unless its Failure-Report is `no`.
+    pub fn send_chunk(&mut self, chunk: &Chunk) -> Result<RequestId, CommandError> {
+        if self.closing() {
+            return Err(CommandError::Closed);
+        }
+        let encoded = Encoder::new()
+            .encode(chunk, &mut self.ids)
+            .map_err(|_| CommandError::Closed)?;
+        let request = RequestId(self.next_request);
+        self.next_request += 1;
+        let policy = chunk.head().failure_report().unwrap_or_default();
+        let wants_response = chunk.head().is_request()
+            && chunk.head().method() != Some(&wire::Method::Report)
+            && policy != wire::FailureReport::No;
+        if wants_response {
+            let tid = encoded.transaction_id().to_owned();
+            let expects_ok = policy == wire::FailureReport::Yes;
+            self.transactions
+                .insert(tid.clone(), TxKind::Raw(request), expects_ok);
+            let deadline = self.now + self.config.transaction_timeout;
+            self.transactions.arm(&tid, deadline);
+        }
+        for part in [encoded.head(), encoded.body(), encoded.end()] {
+            if !part.is_empty() {
+                self.push_control(part.clone());
+            }
+        }
+        Ok(request)
+    }
+
+    // ---- commands: the connection ------------------------------------
+
+    /// Finishes what is under way — queued messages are sent and their
+    /// outcomes awaited — then closes with [`CloseReason::LocallyClosed`].
+    /// No new sessions or messages are taken (msrplib's `shutdown`).
+    pub fn shutdown(&mut self) {
+        if self.lifecycle == Lifecycle::Open {
+            self.lifecycle = Lifecycle::ShuttingDown;
+            self.maybe_finish_shutdown();
+        }
+    }
+
+    /// Closes at once: unsent output is dropped, outgoing messages end as
+    /// [`Outcome::Aborted`].
+    pub fn close(&mut self) {
+        if !self.is_closed() {
+            self.close_with(CloseReason::LocallyClosed, true);
+        }
+    }
+
+    fn maybe_finish_shutdown(&mut self) {
+        if self.lifecycle == Lifecycle::ShuttingDown
+            && self.messages.is_empty()
+            && self.control.is_empty()
+            && self.current.is_none()
+            && self.auth.as_ref().is_none_or(|a| !a.busy())
+        {
+            self.close_with(CloseReason::LocallyClosed, false);
+        }
+    }
+
+    /// Every outgoing message fails, every incoming one is aborted, every
+    /// pending request ends: the peer is gone.
+    fn fail_everything(&mut self, reason: &CloseReason) {
+        let comment = reason.to_string();
+        let ids: Vec<MessageId> = self.messages.keys().cloned().collect();
+        for id in ids {
+            if let Some(msg) = self.messages.get_mut(&id) {
+                if msg.stop.is_none() {
+                    msg.stop = Some(if *reason == CloseReason::LocallyClosed {
+                        Stop::Aborted
+                    } else {
+                        Stop::Failed {
+                            code: 408,
+                            comment: comment.clone(),
+                        }
+                    });
+                }
+            }
+            self.conclude(&id);
+        }
+        self.current = None;
+        self.ready.clear();
+        self.message_timers.clear();
+        let kinds: Vec<TxKind> = self.transactions.drain().collect();
+        for kind in kinds {
+            match kind {
+                TxKind::Raw(request) => self.push_event(Event::ChunkResponse {
+                    request,
+                    code: 408,
+                    comment: Some(comment.clone()),
+                }),
+                TxKind::Bind(session) => self.push_event(Event::SessionFailed {
+                    session,
+                    code: 408,
+                    comment: comment.clone(),
+                }),
+                TxKind::Auth => self.push_event(Event::AuthFailed {
+                    code: 408,
+                    comment: comment.clone(),
+                }),
+                TxKind::Chunk { .. } | TxKind::Keepalive(_) => {}
+            }
+        }
+        self.auth = None;
+        for index in 0..self.sessions.len() {
+            let ids: Vec<MessageId> = self.sessions[index].incoming.keys().cloned().collect();
+            for id in ids {
+                self.drop_incoming(index, &id, true);
+            }
+        }
+    }
+
+    fn close_with(&mut self, reason: CloseReason, drop_output: bool) {
+        if self.is_closed() {
+            return;
+        }
+        self.fail_everything(&reason);
+        let _ = drop_output;
+        self.control.clear();
+        self.parked = None;
+        self.lifecycle = Lifecycle::Closed;
+        self.push_event(Event::Closed { reason });
+    }
+
+    // ---- timers --------------------------------------------------------
+
+    fn on_transaction_expired(&mut self, kind: TxKind, timed_out: bool, now: Instant) {
+        match kind {
+            TxKind::Chunk { message, .. } if timed_out => {
+                // §7.1.1: no response in time counts as a 408.
+                self.on_chunk_response(&message, 408, Some("no response in time"), now);
+            }
+            TxKind::Chunk { .. } => {}
+            TxKind::Bind(session) => {
+                self.fail_session(session, 408, "no response to the binding request")
+            }
+            TxKind::Keepalive(_) => self.close_with(CloseReason::KeepaliveTimeout, false),
+            TxKind::Raw(request) => self.push_event(Event::ChunkResponse {
+                request,
+                code: 408,
+                comment: Some("no response in time".into()),
+            }),
+            TxKind::Auth => self.on_auth_timeout(now),
+        }
+    }
+
+    fn fail_session(&mut self, session: SessionHandle, code: u16, comment: &str) {
+        if self.close_session(session).is_ok() {
+            self.push_event(Event::SessionFailed {
+                session,
+                code,
+                comment: comment.to_owned(),
+            });
+        }
+    }
+
+    fn send_keepalives(&mut self, now: Instant) {
+        let bound: Vec<(SessionHandle, Bytes)> = self
+            .sessions
+            .iter()
+            .filter(|s| s.state == SessionState::Bound)
+            .map(|s| (s.handle, s.request_paths.clone()))
+            .collect();
+        for (session, paths) in bound {
+            let tid = self.ids.transaction_id();
+            let message_id = self.ids.message_id();
+            self.push_control(respond::bodiless_send(&tid, &paths, &message_id));
+            self.transactions
+                .insert(tid.clone(), TxKind::Keepalive(session), true);
+            self.transactions
+                .arm(&tid, now + self.config.transaction_timeout);
+        }
+        self.last_output = now;
+    }
+
+    // ---- responses -----------------------------------------------------
+
+    /// A response arrived: it ends the transaction with its tid, if any is
+    /// pending (late and unknown responses are ignored).
+    fn on_response(&mut self, head: &wire::ChunkHead) {
+        let Some(code) = head.response_code() else {
+            return;
+        };
+        let Some(kind) = self.transactions.take(head.transaction_id()) else {
+            return;
+        };
+        let now = self.now;
+        let comment = head.response_comment();
+        match kind {
+            TxKind::Chunk { message, .. } => self.on_chunk_response(&message, code, comment, now),
+            TxKind::Bind(session) if code == 200 => {
+                if let Some(s) = self.sessions.iter_mut().find(|s| s.handle == session) {
+                    s.state = SessionState::Bound;
+                    let remote_path = s
+                        .remote_path
+                        .clone()
+                        .unwrap_or_else(|| head.from_path().clone());
+                    self.ever_bound = true;
+                    self.push_event(Event::SessionBound {
+                        session,
+                        remote_path,
+                    });
+                    self.release_messages(session);
+                }
+            }
+            TxKind::Bind(session) | TxKind::Keepalive(session) if code != 200 => {
+                self.fail_session(session, code, comment.unwrap_or("refused"));
+            }
+            TxKind::Bind(_) | TxKind::Keepalive(_) => {}
+            TxKind::Raw(request) => self.push_event(Event::ChunkResponse {
+                request,
+                code,
+                comment: comment.map(str::to_owned),
+            }),
+            TxKind::Auth => self.on_auth_response(head, now),
+        }
+    }
+}
+
+/// Bytes an event holds, for the input backpressure limit.
+fn event_size(event: &Event) -> usize {
+    match event {
+        Event::MessageData { data, .. } => data.len(),
+        Event::MessageReceived { body, .. } => body.len(),
+        Event::ChunkReceived { chunk, .. } => chunk.body().map_or(0, Bytes::len),
+        _ => 0,
+    }
+}
+
+/// Whether `\r\n-------<tid>` occurs in the first `len` bytes of `data`,
+/// including across the boundaries between pieces.
+fn body_collides<'a>(
+    finder: &Finder<'_>,
+    data: impl Iterator<Item = &'a Bytes>,
+    len: usize,
+    tid: &str,
+) -> bool {
+    let needle_len = 9 + tid.len();
+    let mut seam: Vec<u8> = Vec::new();
+    let mut left = len;
+    for piece in data {
+        if left == 0 {
+            break;
+        }
+        let piece = &piece[..piece.len().min(left)];
+        left -= piece.len();
+        if wire::find_end_line_in_body(piece, tid.as_bytes(), finder).is_some() {
+            return true;
+        }
+        // The needle may straddle the previous piece and this one.
+        seam.extend_from_slice(&piece[..piece.len().min(needle_len)]);
+        if wire::find_end_line_in_body(&seam, tid.as_bytes(), finder).is_some() {
+            return true;
+        }
+        let keep = piece.len().min(needle_len - 1);
+        seam.clear();
+        seam.extend_from_slice(&piece[piece.len() - keep..]);
+    }
+    false
+}
