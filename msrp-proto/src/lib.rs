@@ -58,6 +58,8 @@
 pub mod connection;
 pub mod ident;
 pub mod path;
+#[doc(hidden)]
+pub mod sim;
 pub mod uri;
 pub mod wire;
 

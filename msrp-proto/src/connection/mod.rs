@@ -141,6 +141,9 @@ pub struct Connection {
 
     auth: Option<AuthClient>,
     relay_path: Option<Path>,
+    /// The peer closed while input was paused: handle it once the buffered
+    /// input has been processed.
+    eof_pending: bool,
 }
 
 impl Connection {
@@ -175,6 +178,7 @@ impl Connection {
             event_bytes: 0,
             auth: None,
             relay_path: None,
+            eof_pending: false,
         }
     }
 
@@ -279,7 +283,7 @@ impl Connection {
         self.process_input();
         if self.parser.buffered() > self.config.max_buffered_input {
             // Fed while it asked for nothing (see `wants_input`).
-            self.close_with(CloseReason::InputOverflow, false);
+            self.close_with(CloseReason::InputOverflow);
         }
     }
 
@@ -291,13 +295,23 @@ impl Connection {
             return;
         }
         self.process_input();
+        if self.input_paused() {
+            // Bytes are still waiting for the application to catch up.
+            self.eof_pending = true;
+            return;
+        }
+        self.finish_input();
+    }
+
+    fn finish_input(&mut self) {
+        self.eof_pending = false;
         let reason = match self.parser.finish() {
             Ok(()) => CloseReason::PeerClosed,
             Err(_) => CloseReason::ConnectionLost,
         };
         self.fail_everything(&reason);
         if self.control.is_empty() {
-            self.close_with(reason, false);
+            self.close_with(reason);
         } else {
             self.lifecycle = Lifecycle::Draining(reason);
         }
@@ -310,7 +324,7 @@ impl Connection {
         if self.is_closed() {
             return;
         }
-        self.close_with(CloseReason::ConnectionLost, false);
+        self.close_with(CloseReason::ConnectionLost);
     }
 
     /// Time passed: fires every timer due by `now`.
@@ -336,12 +350,12 @@ impl Connection {
             && self.sessions.iter().all(|s| s.state != SessionState::Bound)
             && now >= self.created + self.config.bind_timeout
         {
-            self.close_with(CloseReason::BindTimeout, false);
+            self.close_with(CloseReason::BindTimeout);
             return;
         }
         if let Some(idle) = self.config.idle_timeout {
             if now >= self.last_input + idle {
-                self.close_with(CloseReason::IdleTimeout, false);
+                self.close_with(CloseReason::IdleTimeout);
                 return;
             }
         }
@@ -366,7 +380,7 @@ impl Connection {
                     self.on_rejected(&err);
                 }
                 Err(err) => {
-                    self.close_with(CloseReason::Protocol(err), false);
+                    self.close_with(CloseReason::Protocol(err));
                     break;
                 }
             }
@@ -385,7 +399,7 @@ impl Connection {
                 let reason = reason.clone();
                 let bytes = self.pop_control();
                 if self.control.is_empty() {
-                    self.close_with(reason, false);
+                    self.close_with(reason);
                 }
                 bytes
             }
@@ -440,6 +454,9 @@ impl Connection {
     fn resume_input(&mut self) {
         if self.wants_input() && self.parser.buffered() > 0 {
             self.process_input();
+        }
+        if self.eof_pending && self.wants_input() {
+            self.finish_input();
         }
     }
 
@@ -576,6 +593,10 @@ impl Connection {
     /// [`Outcome::Aborted`] (a chunk in flight ends with `#`), its incoming
     /// ones are dropped.
     pub fn close_session(&mut self, session: SessionHandle) -> Result<(), CommandError> {
+        self.remove_session(session, &Stop::Aborted)
+    }
+
+    fn remove_session(&mut self, session: SessionHandle, stop: &Stop) -> Result<(), CommandError> {
         let Some(index) = self.session_index(session) else {
             return Err(CommandError::UnknownSession);
         };
@@ -586,7 +607,7 @@ impl Connection {
             .map(|(id, _)| id.clone())
             .collect();
         for id in ids {
-            self.stop_message(&id, Stop::Aborted);
+            self.stop_message(&id, stop.clone());
         }
         let incoming: Vec<MessageId> = self.sessions[index].incoming.keys().cloned().collect();
         for id in incoming {
@@ -696,7 +717,7 @@ impl Connection {
     /// [`Outcome::Aborted`].
     pub fn close(&mut self) {
         if !self.is_closed() {
-            self.close_with(CloseReason::LocallyClosed, true);
+            self.close_with(CloseReason::LocallyClosed);
         }
     }
 
@@ -707,7 +728,7 @@ impl Connection {
             && self.current.is_none()
             && self.auth.as_ref().is_none_or(|a| !a.busy())
         {
-            self.close_with(CloseReason::LocallyClosed, false);
+            self.close_with(CloseReason::LocallyClosed);
         }
     }
 
@@ -763,12 +784,11 @@ impl Connection {
         }
     }
 
-    fn close_with(&mut self, reason: CloseReason, drop_output: bool) {
+    fn close_with(&mut self, reason: CloseReason) {
         if self.is_closed() {
             return;
         }
         self.fail_everything(&reason);
-        let _ = drop_output;
         self.control.clear();
         self.parked = None;
         self.lifecycle = Lifecycle::Closed;
@@ -785,9 +805,9 @@ impl Connection {
             }
             TxKind::Chunk { .. } => {}
             TxKind::Bind(session) => {
-                self.fail_session(session, 408, "no response to the binding request")
+                self.fail_session(session, 408, "no response to the binding request");
             }
-            TxKind::Keepalive(_) => self.close_with(CloseReason::KeepaliveTimeout, false),
+            TxKind::Keepalive(_) => self.close_with(CloseReason::KeepaliveTimeout),
             TxKind::Raw(request) => self.push_event(Event::ChunkResponse {
                 request,
                 code: 408,
@@ -798,7 +818,11 @@ impl Connection {
     }
 
     fn fail_session(&mut self, session: SessionHandle, code: u16, comment: &str) {
-        if self.close_session(session).is_ok() {
+        let stop = Stop::Failed {
+            code,
+            comment: comment.to_owned(),
+        };
+        if self.remove_session(session, &stop).is_ok() {
             self.push_event(Event::SessionFailed {
                 session,
                 code,

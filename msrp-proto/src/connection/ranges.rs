@@ -59,6 +59,7 @@ impl RangeSet {
     }
 
     /// The ranges, in order.
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, u64)> + '_ {
         self.ranges.iter().copied()
     }
