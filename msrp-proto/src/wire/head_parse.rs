@@ -270,11 +270,11 @@ impl TypedHeaders {
             HeaderName::FromPath => self.from_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::UsePath => self.use_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::MessageId if is_ident(text.as_bytes()) => {
-                self.message_id = Some(field.value)
+                self.message_id = Some(field.value);
             }
             HeaderName::MessageId => return Err(invalid(HeaderError::Ident)),
             HeaderName::ByteRange => {
-                self.byte_range = Some(ByteRange::parse(text).map_err(invalid)?)
+                self.byte_range = Some(ByteRange::parse(text).map_err(invalid)?);
             }
             HeaderName::SuccessReport => {
                 self.success_report = Some(SuccessReport::parse(text).map_err(invalid)?);
