@@ -12,7 +12,7 @@
 use bytes::Bytes;
 
 use crate::wire::parser::{BodyMode, Event, Parser};
-use crate::wire::{ByteRange, ChunkHead, Continuation, Limits, ParseError};
+use crate::wire::{ByteRange, ChunkHead, Continuation, Limits, ParseError, RejectedChunk};
 
 /// A chunk: head, body and continuation flag.
 ///
@@ -185,7 +185,20 @@ impl ChunkReader {
     }
 
     fn next_event(&mut self) -> Result<Option<Event>, ParseError> {
-        self.parser.next().inspect_err(|_| self.head = None)
+        self.parser.next().map_err(|err| match self.head.take() {
+            // A body over a limit is found after the parser handed out the
+            // head, which only this reader has seen: put what the caller
+            // needs to answer the chunk (413) into the error.
+            Some(head) if err.framing_intact() && err.rejected().is_none() => {
+                err.with_rejected(RejectedChunk {
+                    transaction_id: head.transaction_id().to_owned(),
+                    method: head.method().cloned(),
+                    to_path: Some(head.to_path().clone()),
+                    from_path: Some(head.from_path().clone()),
+                })
+            }
+            _ => err,
+        })
     }
 
     /// Builds the chunk for `data`. A piece that is not the last of its

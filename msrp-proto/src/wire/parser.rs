@@ -248,7 +248,11 @@ impl Parser {
         match memchr::memchr(b'\n', window) {
             Some(lf) if lf > 0 && rest[lf - 1] == b'\r' => Ok(Some(from + lf - 1)),
             Some(lf) => Err(self.error_at(ParseErrorKind::BareLineEnding, from + lf)),
-            None if window.len() > max + 1 => Err(self.error_at(too_long, from + max)),
+            // More than `max` bytes without a line end: too long, unless
+            // the one byte past the limit may be the CR of the CRLF.
+            None if window.len() > max && &window[max..] != b"\r" => {
+                Err(self.error_at(too_long, from + max))
+            }
             None => Ok(None),
         }
     }
