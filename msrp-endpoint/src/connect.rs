@@ -1,0 +1,363 @@
+//! Establishing sessions the msrplib way: `prepare` gives this side's full
+//! path for the SDP `a=path`, `complete` takes the peer's and returns a
+//! bound [`Transport`], `cleanup` releases what `prepare` took.
+//!
+//! - [`ConnectorDirect`]: the calling (active) endpoint connects and binds
+//!   with a bodiless SEND (RFC 4975 §5.4).
+//! - [`AcceptorDirect`]: the answering (passive) endpoint listens for one
+//!   connection and waits for the peer to bind.
+//! - [`MsrpServer`](crate::MsrpServer): one listening socket shared by many
+//!   sessions.
+
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use msrp_proto::connection::{Config, Connection, ReceiveMode, SessionConfig};
+use msrp_proto::ident::IdGenerator;
+use msrp_proto::path::Path;
+use msrp_proto::uri::{Host, MsrpUri};
+
+use crate::driver::{BindPolicy, BindReply, Command, Driver, DriverHandle, DriverSetup};
+use crate::error::{Error, Phase};
+use crate::runtime::{deadline, BoxIo, Runtime};
+use crate::session::{SessionParts, Transport};
+use crate::tls::{server_name, TlsClient, TlsServer};
+use crate::seed;
+
+/// The default MSRP port (RFC 4975 §15.5).
+pub const DEFAULT_PORT: u16 = 2855;
+
+/// Settings shared by connectors, acceptors and servers.
+///
+/// ```
+/// use std::time::Duration;
+/// use msrp_endpoint::EndpointConfig;
+/// use msrp_proto::connection::ReceiveMode;
+/// let mut config = EndpointConfig::default();
+/// config.connect_timeout = Duration::from_secs(5);
+/// config.receive_mode = ReceiveMode::Assembled;
+/// config.accept_types = vec!["text/plain".into(), "message/cpim".into()];
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EndpointConfig {
+    /// The protocol settings of each connection (chunk size, limits, timers).
+    pub protocol: Config,
+    /// How long to try to connect. Default 30 s (msrplib).
+    pub connect_timeout: Duration,
+    /// How long a TLS handshake may take. Default 10 s.
+    pub tls_handshake_timeout: Duration,
+    /// How long to wait for a session to bind, in either direction
+    /// (msrplib's `MSRPBindSessionTimeout`); also how long a connection that
+    /// no session binds stays open. Default 30 s.
+    pub bind_timeout: Duration,
+    /// TLS settings for `msrps` connections this side opens.
+    pub tls_client: Option<TlsClient>,
+    /// TLS settings for `msrps` connections this side accepts.
+    pub tls_server: Option<TlsServer>,
+    /// Content types this side accepts (SDP `a=accept-types`). Default `*`.
+    pub accept_types: Vec<String>,
+    /// How sessions hand out incoming messages. Default streaming.
+    pub receive_mode: ReceiveMode,
+    /// Incoming items buffered per session before the connection stops
+    /// reading. Default 64.
+    pub event_capacity: usize,
+    /// The host of local URIs this side makes up when none is given.
+    /// Default `127.0.0.1`.
+    pub local_host: String,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        Self {
+            protocol: Config::default(),
+            connect_timeout: Duration::from_secs(30),
+            tls_handshake_timeout: Duration::from_secs(10),
+            bind_timeout: Duration::from_secs(30),
+            tls_client: None,
+            tls_server: None,
+            accept_types: vec!["*".into()],
+            receive_mode: ReceiveMode::Stream,
+            event_capacity: 64,
+            local_host: "127.0.0.1".into(),
+        }
+    }
+}
+
+impl EndpointConfig {
+    pub(crate) fn session(&self, local_uri: MsrpUri, remote_path: Option<Path>) -> SessionConfig {
+        let session = SessionConfig::new(local_uri)
+            .accept_types(self.accept_types.clone())
+            .receive_mode(self.receive_mode);
+        match remote_path {
+            Some(path) => session.remote_path(path),
+            None => session,
+        }
+    }
+
+    /// A local URI with a fresh session id (RFC 4975 §14.1: at least 80
+    /// random bits).
+    pub(crate) fn make_local_uri(&self, secure: bool, port: u16) -> Result<MsrpUri, Error> {
+        let session_id = IdGenerator::from_seed(seed()).session_id();
+        MsrpUri::builder(&self.local_host)
+            .secure(secure)
+            .port(port)
+            .session_id(&session_id)
+            .build()
+            .map_err(|e| Error::Config(format!("local host `{}`: {e}", self.local_host)))
+    }
+}
+
+/// Starts a driver task for a connection, with its first command applied
+/// before it reads anything (so that a peer's bind cannot overtake it).
+pub(crate) fn spawn_driver<R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    io: BoxIo,
+    policy: Option<Arc<dyn BindPolicy>>,
+    first: Option<Command>,
+    label: String,
+) -> DriverHandle {
+    let mut protocol = config.protocol.clone();
+    protocol.bind_timeout = config.bind_timeout;
+    protocol.ask_to_bind = policy.is_some();
+    let now = rt.now();
+    let clock_rt = rt.clone();
+    let (mut driver, handle) = Driver::new(DriverSetup {
+        conn: Connection::new(Arc::new(protocol), seed(), now),
+        io,
+        timer: rt.timer(now + Duration::from_secs(3600)),
+        clock: Box::new(move || clock_rt.now()),
+        policy,
+        event_capacity: config.event_capacity,
+        label,
+    });
+    if let Some(command) = first {
+        driver.command(command);
+    }
+    rt.spawn(Box::pin(driver));
+    handle
+}
+
+/// A bind reply that completes a oneshot.
+pub(crate) fn reply_to(tx: oneshot::Sender<Result<SessionParts, Error>>) -> BindReply {
+    Box::new(move |result| {
+        let _ = tx.send(result);
+    })
+}
+
+/// Waits for a session to bind within the bind timeout.
+pub(crate) async fn await_bind<R: Runtime>(
+    rt: &R,
+    timeout: Duration,
+    rx: oneshot::Receiver<Result<SessionParts, Error>>,
+) -> Result<Transport, Error> {
+    let parts = deadline(rt, rt.now() + timeout, rx)
+        .await
+        .ok_or(Error::Timeout(Phase::Bind))?
+        .map_err(|_| Error::Timeout(Phase::Bind))??;
+    Ok(Transport::new(parts))
+}
+
+/// Host and port to open a socket to for a URI (the default port when it
+/// has none); IPv6 literals lose their brackets.
+pub(crate) fn host_port(uri: &MsrpUri) -> (String, u16) {
+    let host = match uri.host() {
+        Host::Ipv6(ip) => ip.to_string(),
+        Host::Ipv4(ip) => ip.to_string(),
+        Host::Domain(name) => name.to_owned(),
+    };
+    (host, uri.port().unwrap_or(DEFAULT_PORT))
+}
+
+/// The socket address to listen on for a local URI.
+pub(crate) fn listen_addr(uri: &MsrpUri) -> Result<SocketAddr, Error> {
+    let port = uri.port().unwrap_or(DEFAULT_PORT);
+    match uri.host() {
+        Host::Ipv4(ip) => Ok(SocketAddr::new(IpAddr::V4(ip), port)),
+        Host::Ipv6(ip) => Ok(SocketAddr::new(IpAddr::V6(ip), port)),
+        Host::Domain(name) => (name, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .ok_or_else(|| Error::Config(format!("cannot listen on `{name}`: not an address that resolves here"))),
+    }
+}
+
+/// Opens TCP, then TLS when the URI says `msrps`.
+pub(crate) async fn dial<R: Runtime>(rt: &R, config: &EndpointConfig, first_hop: &MsrpUri) -> Result<BoxIo, Error> {
+    let (host, port) = host_port(first_hop);
+    let tcp = deadline(rt, rt.now() + config.connect_timeout, rt.connect(&host, port))
+        .await
+        .ok_or(Error::Timeout(Phase::Connect))??;
+    if !first_hop.is_secure() {
+        return Ok(rt.plain(tcp));
+    }
+    let tls = config.tls_client.as_ref().ok_or_else(|| {
+        Error::Config(format!("{first_hop} needs TLS, but no TLS client settings were given"))
+    })?;
+    let name = server_name(&host)?;
+    deadline(rt, rt.now() + config.tls_handshake_timeout, rt.tls_connect(tcp, tls.config.clone(), name))
+        .await
+        .ok_or(Error::Timeout(Phase::TlsHandshake))?
+        .map_err(Error::Tls)
+}
+
+/// Runs the server side of TLS when the local URI says `msrps`.
+pub(crate) async fn secure_accepted<R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    secure: bool,
+    tcp: R::Tcp,
+) -> Result<BoxIo, Error> {
+    if !secure {
+        return Ok(rt.plain(tcp));
+    }
+    let tls = config
+        .tls_server
+        .as_ref()
+        .ok_or_else(|| Error::Config("an msrps URI needs TLS server settings (certificate and key)".into()))?;
+    deadline(rt, rt.now() + config.tls_handshake_timeout, rt.tls_accept(tcp, tls.config.clone()))
+        .await
+        .ok_or(Error::Timeout(Phase::TlsHandshake))?
+        .map_err(Error::Tls)
+}
+
+fn remote(path: &[MsrpUri]) -> Result<Path, Error> {
+    Path::new(path.to_vec()).ok_or_else(|| Error::Config("the remote path is empty".into()))
+}
+
+/// The calling endpoint without a relay (msrplib's `ConnectorDirect`).
+#[derive(Debug)]
+pub struct ConnectorDirect<R: Runtime> {
+    rt: R,
+    config: EndpointConfig,
+    local_uri: Option<MsrpUri>,
+}
+
+impl<R: Runtime> ConnectorDirect<R> {
+    /// A connector on runtime `rt`.
+    pub fn new(rt: R, config: EndpointConfig) -> Self {
+        Self {
+            rt,
+            config,
+            local_uri: None,
+        }
+    }
+
+    /// This side's full path, for the SDP `a=path`. Without a URI one is
+    /// made up on [`EndpointConfig::local_host`] with port 2855 (the peer
+    /// matches it against the SDP, never against the socket's real port) and
+    /// a fresh session id; `msrps` when TLS client settings are present.
+    pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
+        let uri = match local_uri {
+            Some(uri) => uri,
+            None => self.config.make_local_uri(self.config.tls_client.is_some(), DEFAULT_PORT)?,
+        };
+        self.local_uri = Some(uri.clone());
+        Ok(vec![uri])
+    }
+
+    /// Connects to the first hop of the peer's path (TLS for `msrps`), binds
+    /// the session and returns it.
+    pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
+        let remote = remote(full_remote_path)?;
+        let local_uri = match &self.local_uri {
+            Some(uri) => uri.clone(),
+            None => self.prepare(None).await?.remove(0),
+        };
+        let io = dial(&self.rt, &self.config, remote.first()).await?;
+        let (tx, rx) = oneshot::channel();
+        let command = Command::Open {
+            config: self.config.session(local_uri.clone(), Some(remote.clone())),
+            reply: reply_to(tx),
+        };
+        let label = format!("{local_uri} -> {}", remote.first());
+        spawn_driver(&self.rt, &self.config, io, None, Some(command), label);
+        await_bind(&self.rt, self.config.bind_timeout, rx).await
+    }
+
+    /// Nothing to release for a connector; here for symmetry with msrplib.
+    pub fn cleanup(&mut self) {
+        self.local_uri = None;
+    }
+}
+
+/// The answering endpoint without a relay (msrplib's `AcceptorDirect`):
+/// listens for one connection, then closes the listening socket.
+#[derive(Debug)]
+pub struct AcceptorDirect<R: Runtime> {
+    rt: R,
+    config: EndpointConfig,
+    listener: Option<R::Listener>,
+    local_uri: Option<MsrpUri>,
+}
+
+impl<R: Runtime> AcceptorDirect<R> {
+    /// An acceptor on runtime `rt`.
+    pub fn new(rt: R, config: EndpointConfig) -> Self {
+        Self {
+            rt,
+            config,
+            listener: None,
+            local_uri: None,
+        }
+    }
+
+    /// Starts listening and returns this side's full path. The URI's port
+    /// may be 0: the path then carries the port actually bound. Without a
+    /// URI, one is made up on [`EndpointConfig::local_host`], port 0.
+    pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
+        let uri = match local_uri {
+            Some(uri) => uri,
+            None => self.config.make_local_uri(self.config.tls_server.is_some(), 0)?,
+        };
+        let listener = self.rt.listen(listen_addr(&uri)?).await?;
+        let port = self.rt.local_addr(&listener)?.port();
+        let uri = uri.with_port(port);
+        self.listener = Some(listener);
+        self.local_uri = Some(uri.clone());
+        Ok(vec![uri])
+    }
+
+    /// Accepts one connection, waits for the peer to bind the session (with
+    /// `full_remote_path` as its From-Path), and returns it.
+    pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
+        let remote = remote(full_remote_path)?;
+        let (Some(listener), Some(local_uri)) = (self.listener.take(), self.local_uri.clone()) else {
+            return Err(Error::Config("call prepare before complete".into()));
+        };
+        let at = self.rt.now() + self.config.bind_timeout;
+        let (tcp, peer) = deadline(&self.rt, at, self.rt.accept(&listener))
+            .await
+            .ok_or(Error::Timeout(Phase::Accept))??;
+        drop(listener);
+        let io = secure_accepted(&self.rt, &self.config, local_uri.is_secure(), tcp).await?;
+        let (tx, rx) = oneshot::channel();
+        let command = Command::Expect {
+            config: self.config.session(local_uri.clone(), Some(remote)),
+            reply: reply_to(tx),
+        };
+        spawn_driver(&self.rt, &self.config, io, None, Some(command), format!("{local_uri} <- {peer}"));
+        await_bind(&self.rt, self.config.bind_timeout, rx).await
+    }
+
+    /// Stops listening, if `complete` was never called.
+    pub fn cleanup(&mut self) {
+        self.listener = None;
+        self.local_uri = None;
+    }
+}
+
+/// A connector for the calling side (msrplib's `get_connector`). Relay
+/// variants arrive with relay support; for now every connector is direct.
+pub fn get_connector<R: Runtime>(rt: R, config: EndpointConfig) -> ConnectorDirect<R> {
+    ConnectorDirect::new(rt, config)
+}
+
+/// An acceptor for the answering side (msrplib's `get_acceptor`).
+pub fn get_acceptor<R: Runtime>(rt: R, config: EndpointConfig) -> AcceptorDirect<R> {
+    AcceptorDirect::new(rt, config)
+}

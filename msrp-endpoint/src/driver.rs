@@ -1,0 +1,679 @@
+//! The connection driver: one task per transport connection. It moves bytes
+//! and timers in and out of a [`Connection`] and hands events to the session
+//! handles. Every protocol decision stays in msrp-proto.
+//!
+//! The driver is a hand-written future rather than a `select!` loop so that
+//! it runs unchanged on any runtime. Each poll: take commands, read (only
+//! while the connection [wants input](Connection::wants_input)), fire due
+//! timers (the deadline is compared with the clock before the timer is
+//! polled, so a timer that fires late is never missed), write what
+//! `poll_transmit` gives with vectored writes, and dispatch events. Incoming
+//! data goes to each session through a bounded channel; when the application
+//! does not read, the channel fills, the driver stops taking events, the
+//! connection stops reading, and TCP pushes back on the peer.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_channel::{mpsc, oneshot};
+use futures_core::Stream;
+use futures_io::{AsyncRead, AsyncWrite};
+use msrp_proto::connection::{
+    BindRequest, CloseReason, CommandError, Connection, Event, MessageId, OutgoingMessage,
+    RequestId, SessionConfig, SessionHandle,
+};
+use msrp_proto::path::Path;
+use msrp_proto::wire::Chunk;
+use tracing::{debug, trace};
+
+use crate::error::{Error, Phase};
+use crate::runtime::{BoxIo, Timer};
+use crate::session::{ChunkResponse, Incoming, MessageUpdate, ReceivedMessage, SessionParts};
+
+/// Bytes gathered from `poll_transmit` for one vectored write.
+const WRITE_BATCH: usize = 256 * 1024;
+/// Read buffer size (64 KiB reads measured best on loopback).
+const READ_SIZE: usize = 64 * 1024;
+/// Rounds of work per poll before yielding to other tasks.
+const BUDGET: usize = 64;
+
+/// What the handles ask of the driver.
+pub(crate) enum Command {
+    Open {
+        config: SessionConfig,
+        reply: BindReply,
+    },
+    Expect {
+        config: SessionConfig,
+        reply: BindReply,
+    },
+    Send {
+        session: SessionHandle,
+        message: OutgoingMessage,
+        stream: bool,
+        reply: oneshot::Sender<Result<(MessageId, mpsc::UnboundedReceiver<MessageUpdate>), Error>>,
+    },
+    Write {
+        message: MessageId,
+        data: Bytes,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    Finish {
+        message: MessageId,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    Abort {
+        message: MessageId,
+    },
+    SendChunk {
+        chunk: Chunk,
+        reply: oneshot::Sender<Result<oneshot::Receiver<ChunkResponse>, Error>>,
+    },
+    CloseSession {
+        session: SessionHandle,
+    },
+    Shutdown {
+        session: SessionHandle,
+        reply: oneshot::Sender<()>,
+    },
+}
+
+/// Where a session goes once bound (or the error if it cannot be).
+pub(crate) type BindReply = Box<dyn FnOnce(Result<SessionParts, Error>) + Send>;
+
+/// Decides requests to bind sessions the connection does not know
+/// (`Config::ask_to_bind`): the [`MsrpServer`](crate::MsrpServer)'s registry.
+pub(crate) trait BindPolicy: Send + Sync {
+    fn decide(&self, request: &BindRequest) -> BindDecision;
+}
+
+pub(crate) enum BindDecision {
+    Accept { config: SessionConfig, reply: BindReply },
+    Reject(u16),
+}
+
+/// State the handles can read.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) close_reason: Mutex<Option<CloseReason>>,
+}
+
+/// A handle on a driver: commands in.
+#[derive(Clone)]
+pub(crate) struct DriverHandle {
+    pub(crate) commands: mpsc::UnboundedSender<Command>,
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl DriverHandle {
+    pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
+        self.commands.unbounded_send(command).map_err(|_| self.closed_error())
+    }
+
+    pub(crate) fn closed_error(&self) -> Error {
+        let reason = self.shared.close_reason.lock().ok().and_then(|r| r.clone());
+        Error::Closed(reason.unwrap_or(CloseReason::LocallyClosed))
+    }
+}
+
+struct SessionSink {
+    incoming: mpsc::Sender<Incoming>,
+}
+
+/// The driver task of one connection.
+pub(crate) struct Driver {
+    conn: Connection,
+    io: BoxIo,
+    timer: Box<dyn Timer>,
+    timer_at: Option<Instant>,
+    clock: Box<dyn Fn() -> Instant + Send>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    handle: DriverHandle,
+    policy: Option<Arc<dyn BindPolicy>>,
+    event_capacity: usize,
+
+    read_buf: Vec<u8>,
+    read_done: bool,
+    out: VecDeque<Bytes>,
+    out_len: usize,
+    needs_flush: bool,
+    io_closed: bool,
+
+    sessions: HashMap<SessionHandle, SessionSink>,
+    ever_had_session: bool,
+    /// Sessions waiting to bind: who to tell, and their local path.
+    binding: HashMap<SessionHandle, (BindReply, Path)>,
+    messages: HashMap<MessageId, (SessionHandle, mpsc::UnboundedSender<MessageUpdate>)>,
+    blocked_writes: HashMap<MessageId, VecDeque<(Bytes, oneshot::Sender<Result<(), Error>>)>>,
+    chunk_replies: HashMap<RequestId, oneshot::Sender<ChunkResponse>>,
+    shutdowns: Vec<(SessionHandle, oneshot::Sender<()>)>,
+    held: Option<(SessionHandle, Incoming)>,
+    span: tracing::Span,
+}
+
+/// Everything needed to start a driver.
+pub(crate) struct DriverSetup {
+    pub(crate) conn: Connection,
+    pub(crate) io: BoxIo,
+    pub(crate) timer: Box<dyn Timer>,
+    pub(crate) clock: Box<dyn Fn() -> Instant + Send>,
+    pub(crate) policy: Option<Arc<dyn BindPolicy>>,
+    pub(crate) event_capacity: usize,
+    pub(crate) label: String,
+}
+
+impl Driver {
+    pub(crate) fn new(setup: DriverSetup) -> (Self, DriverHandle) {
+        let (tx, rx) = mpsc::unbounded();
+        let handle = DriverHandle {
+            commands: tx,
+            shared: Arc::new(Shared::default()),
+        };
+        let driver = Self {
+            conn: setup.conn,
+            io: setup.io,
+            timer: setup.timer,
+            timer_at: None,
+            clock: setup.clock,
+            commands: rx,
+            handle: handle.clone(),
+            policy: setup.policy,
+            event_capacity: setup.event_capacity.max(1),
+            read_buf: vec![0; READ_SIZE],
+            read_done: false,
+            out: VecDeque::new(),
+            out_len: 0,
+            needs_flush: false,
+            io_closed: false,
+            sessions: HashMap::new(),
+            ever_had_session: false,
+            binding: HashMap::new(),
+            messages: HashMap::new(),
+            blocked_writes: HashMap::new(),
+            chunk_replies: HashMap::new(),
+            shutdowns: Vec::new(),
+            held: None,
+            span: tracing::debug_span!(target: "msrp::traffic", "msrp", conn = %setup.label),
+        };
+        (driver, handle)
+    }
+
+    fn now(&self) -> Instant {
+        (self.clock)()
+    }
+
+    // ---- commands ----------------------------------------------------
+
+    /// Applies a command before the driver runs (see `spawn_driver`).
+    pub(crate) fn command(&mut self, command: Command) {
+        self.on_command(command);
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Open { config, reply } => {
+                let result = self.conn.open_session(config.clone());
+                self.track_bind(result, config, reply);
+            }
+            Command::Expect { config, reply } => {
+                let result = self.conn.expect_session(config.clone());
+                self.track_bind(result, config, reply);
+            }
+            Command::Send {
+                session,
+                message,
+                stream,
+                reply,
+            } => {
+                let result = if stream {
+                    self.conn.begin_message(session, message)
+                } else {
+                    self.conn.send_message(session, message)
+                };
+                let _ = reply.send(result.map_err(Error::from).map(|id| {
+                    let (tx, rx) = mpsc::unbounded();
+                    self.messages.insert(id.clone(), (session, tx));
+                    (id, rx)
+                }));
+            }
+            Command::Write { message, data, reply } => {
+                self.blocked_writes.entry(message.clone()).or_default().push_back((data, reply));
+                self.retry_writes(&message);
+            }
+            Command::Finish { message, reply } => {
+                let _ = reply.send(self.conn.finish(&message).map_err(Error::from));
+            }
+            Command::Abort { message } => {
+                let _ = self.conn.abort(&message);
+            }
+            Command::SendChunk { chunk, reply } => {
+                let result = self.conn.send_chunk(&chunk).map(|request| {
+                    let (tx, rx) = oneshot::channel();
+                    self.chunk_replies.insert(request, tx);
+                    rx
+                });
+                let _ = reply.send(result.map_err(Error::from));
+            }
+            Command::CloseSession { session } => self.close_session(session),
+            Command::Shutdown { session, reply } => {
+                self.shutdowns.push((session, reply));
+                self.check_shutdowns();
+            }
+        }
+    }
+
+    fn track_bind(&mut self, result: Result<SessionHandle, CommandError>, config: SessionConfig, reply: BindReply) {
+        match result {
+            Ok(session) => {
+                self.ever_had_session = true;
+                self.binding.insert(session, (reply, config.local_path()));
+            }
+            Err(err) => reply(Err(err.into())),
+        }
+    }
+
+    fn close_session(&mut self, session: SessionHandle) {
+        if self.sessions.remove(&session).is_some() {
+            let _ = self.conn.close_session(session);
+        }
+        if self.ever_had_session && self.sessions.is_empty() && self.binding.is_empty() {
+            // The last session is gone: finish what is under way and close,
+            // as msrplib does when a session ends.
+            self.conn.shutdown();
+        }
+    }
+
+    fn retry_writes(&mut self, message: &MessageId) {
+        let Some(queue) = self.blocked_writes.get_mut(message) else {
+            return;
+        };
+        while let Some((data, reply)) = queue.pop_front() {
+            match self.conn.write(message, data.clone()) {
+                Ok(()) => {
+                    let _ = reply.send(Ok(()));
+                }
+                Err(CommandError::Blocked) => {
+                    queue.push_front((data, reply));
+                    return;
+                }
+                Err(err) => {
+                    let _ = reply.send(Err(err.into()));
+                }
+            }
+        }
+        self.blocked_writes.remove(message);
+    }
+
+    fn check_shutdowns(&mut self) {
+        let messages = &self.messages;
+        let (done, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.shutdowns)
+            .into_iter()
+            .partition(|(session, _)| !messages.values().any(|(s, _)| s == session));
+        self.shutdowns = waiting;
+        for (session, reply) in done {
+            self.close_session(session);
+            let _ = reply.send(());
+        }
+    }
+
+    // ---- events ------------------------------------------------------
+
+    /// Hands events to their receivers; `false` when a session's channel
+    /// is full (the event waits, and so does the connection's input).
+    fn dispatch(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            if let Some((session, item)) = self.held.take() {
+                match self.sessions.get_mut(&session).map(|s| s.incoming.poll_ready(cx)) {
+                    Some(Poll::Pending) => {
+                        self.held = Some((session, item));
+                        return progress;
+                    }
+                    Some(Poll::Ready(Ok(()))) => {
+                        if let Some(sink) = self.sessions.get_mut(&session) {
+                            let _ = sink.incoming.start_send(item);
+                        }
+                    }
+                    // The application dropped the session's receiver: it
+                    // wants nothing more from this session.
+                    Some(Poll::Ready(Err(_))) => self.close_session(session),
+                    None => {}
+                }
+                progress = true;
+            }
+            let Some(event) = self.conn.poll_event() else {
+                return progress;
+            };
+            progress = true;
+            self.on_event(event);
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        let span = self.span.clone();
+        let _entered = span.enter();
+        match event {
+            Event::BindRequest(request) => self.on_bind_request(&request),
+            Event::SessionBound { session, remote_path } => {
+                debug!(target: "msrp::traffic", ?session, %remote_path, "session bound");
+                self.on_bound(session, remote_path);
+            }
+            Event::SessionFailed { session, code, comment } => {
+                debug!(target: "msrp::traffic", ?session, code, %comment, "session failed");
+                self.sessions.remove(&session);
+                if let Some((reply, _)) = self.binding.remove(&session) {
+                    reply(Err(if code == 408 {
+                        Error::Timeout(Phase::Bind)
+                    } else {
+                        Error::Refused { code, comment }
+                    }));
+                }
+            }
+            Event::Progress {
+                message,
+                confirmed,
+                total,
+                ..
+            } => {
+                if let Some((_, tx)) = self.messages.get(&message) {
+                    let _ = tx.unbounded_send(MessageUpdate::Progress { confirmed, total });
+                }
+            }
+            Event::Outcome { message, outcome, .. } => {
+                debug!(target: "msrp::traffic", %message, ?outcome, "message outcome");
+                if let Some((_, tx)) = self.messages.remove(&message) {
+                    let _ = tx.unbounded_send(MessageUpdate::Outcome(outcome));
+                }
+                if let Some(queue) = self.blocked_writes.remove(&message) {
+                    for (_, reply) in queue {
+                        let _ = reply.send(Err(Error::Command(CommandError::UnknownMessage)));
+                    }
+                }
+                self.check_shutdowns();
+            }
+            Event::Writable { message, .. } => self.retry_writes(&message),
+            Event::MessageStarted {
+                session,
+                message,
+                head,
+                total,
+            } => self.hold(session, Incoming::Started { message, head, total }),
+            Event::MessageData {
+                session,
+                message,
+                offset,
+                data,
+            } => self.hold(session, Incoming::Data { message, offset, data }),
+            Event::MessageCompleted {
+                session,
+                message,
+                size,
+                chunks,
+            } => self.hold(session, Incoming::Completed { message, size, chunks }),
+            Event::MessageAborted {
+                session,
+                message,
+                received,
+            } => self.hold(session, Incoming::Aborted { message, received }),
+            Event::MessageReceived {
+                session,
+                message,
+                head,
+                body,
+                chunks,
+            } => self.hold(
+                session,
+                Incoming::Message(ReceivedMessage {
+                    message,
+                    head,
+                    body,
+                    chunks,
+                }),
+            ),
+            Event::ChunkReceived { session, chunk } => self.hold(session, Incoming::Chunk(chunk)),
+            Event::ChunkResponse { request, code, comment } => {
+                if let Some(tx) = self.chunk_replies.remove(&request) {
+                    let _ = tx.send(ChunkResponse { code, comment });
+                }
+            }
+            Event::Closed { reason } => {
+                debug!(target: "msrp::traffic", %reason, "connection closed");
+                if let Ok(mut slot) = self.handle.shared.close_reason.lock() {
+                    *slot = Some(reason.clone());
+                }
+                for (_, (reply, _)) in self.binding.drain() {
+                    reply(Err(Error::Closed(reason.clone())));
+                }
+                for (_, reply) in self.shutdowns.drain(..) {
+                    let _ = reply.send(());
+                }
+                for (_, queue) in self.blocked_writes.drain() {
+                    for (_, reply) in queue {
+                        let _ = reply.send(Err(Error::Closed(reason.clone())));
+                    }
+                }
+            }
+            // Authentication is driven by the relay connector, not here.
+            _ => {}
+        }
+    }
+
+    fn hold(&mut self, session: SessionHandle, item: Incoming) {
+        // `dispatch` sends it as soon as the session's channel has room.
+        self.held = Some((session, item));
+    }
+
+    fn on_bind_request(&mut self, request: &BindRequest) {
+        let decision = match &self.policy {
+            Some(policy) => policy.decide(request),
+            None => BindDecision::Reject(481),
+        };
+        match decision {
+            BindDecision::Accept { config, reply } => {
+                let result = self.conn.accept_bind(config.clone());
+                self.track_bind(result, config, reply);
+            }
+            BindDecision::Reject(code) => {
+                let _ = self.conn.reject_bind(code);
+            }
+        }
+    }
+
+    fn on_bound(&mut self, session: SessionHandle, remote_path: Path) {
+        let Some((reply, local_path)) = self.binding.remove(&session) else {
+            return;
+        };
+        let Some(config) = self.conn.session_config(session).cloned() else {
+            return;
+        };
+        let (tx, rx) = mpsc::channel(self.event_capacity);
+        self.sessions.insert(session, SessionSink { incoming: tx });
+        reply(Ok(SessionParts {
+            session,
+            driver: self.handle.clone(),
+            incoming: rx,
+            local_path,
+            remote_path,
+            config,
+        }));
+    }
+
+    // ---- I/O -----------------------------------------------------------
+
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.read_done || !self.conn.wants_input() {
+            return false;
+        }
+        match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+            Poll::Ready(Ok(0)) => {
+                self.read_done = true;
+                let now = self.now();
+                trace!(target: "msrp::traffic", parent: &self.span, "<<< end of stream");
+                self.conn.handle_eof(now);
+                true
+            }
+            Poll::Ready(Ok(n)) => {
+                let now = self.now();
+                if tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
+                    trace!(target: "msrp::traffic", parent: &self.span, "<<< {}", escape(&self.read_buf[..n]));
+                }
+                self.conn.handle_input(now, &self.read_buf[..n]);
+                true
+            }
+            Poll::Ready(Err(err)) => {
+                debug!(target: "msrp::traffic", parent: &self.span, %err, "read failed");
+                self.read_done = true;
+                let now = self.now();
+                self.conn.handle_reset(now);
+                true
+            }
+            Poll::Pending => false,
+        }
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+        let mut progress = false;
+        loop {
+            let now = self.now();
+            while self.out_len < WRITE_BATCH {
+                let Some(bytes) = self.conn.poll_transmit(now) else {
+                    break;
+                };
+                if tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
+                    trace!(target: "msrp::traffic", parent: &self.span, ">>> {}", escape(&bytes));
+                }
+                self.out_len += bytes.len();
+                self.out.push_back(bytes);
+            }
+            if self.out.is_empty() {
+                break;
+            }
+            let slices: Vec<IoSlice<'_>> = self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
+            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(mut n)) => {
+                    progress = true;
+                    self.needs_flush = true;
+                    self.out_len -= n;
+                    while n > 0 {
+                        let Some(front) = self.out.front_mut() else {
+                            break;
+                        };
+                        if front.len() <= n {
+                            n -= front.len();
+                            self.out.pop_front();
+                        } else {
+                            let _ = front.split_to(n);
+                            n = 0;
+                        }
+                    }
+                }
+                Poll::Ready(Err(err)) => return Err(err),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+        if self.needs_flush {
+            match Pin::new(&mut self.io).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(err)) => return Err(err),
+                Poll::Pending => {}
+            }
+        }
+        Ok(progress)
+    }
+
+    fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        let Some(at) = self.conn.poll_timeout() else {
+            self.timer_at = None;
+            return false;
+        };
+        let now = self.now();
+        // Compare with the clock first: a timer polled late must still fire.
+        if at <= now {
+            self.conn.handle_timeout(now);
+            return true;
+        }
+        if self.timer_at != Some(at) {
+            self.timer.reset(at);
+            self.timer_at = Some(at);
+        }
+        if self.timer.poll_fire(cx).is_ready() {
+            self.timer_at = None;
+            let now = self.now();
+            self.conn.handle_timeout(now.max(at));
+            return true;
+        }
+        false
+    }
+
+    fn round(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progress = false;
+        loop {
+            match Pin::new(&mut self.commands).poll_next(cx) {
+                Poll::Ready(Some(command)) => {
+                    progress = true;
+                    self.on_command(command);
+                }
+                Poll::Ready(None) | Poll::Pending => break,
+            }
+        }
+        progress |= self.poll_read(cx);
+        progress |= self.poll_timer(cx);
+        match self.poll_write(cx) {
+            Ok(wrote) => progress |= wrote,
+            Err(err) => {
+                debug!(target: "msrp::traffic", parent: &self.span, %err, "write failed");
+                let now = self.now();
+                self.conn.handle_reset(now);
+                self.out.clear();
+                self.out_len = 0;
+                progress = true;
+            }
+        }
+        progress |= self.dispatch(cx);
+        progress
+    }
+}
+
+impl Future for Driver {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        for _ in 0..BUDGET {
+            let progress = this.round(cx);
+            if this.conn.is_closed() && this.held.is_none() && this.out.is_empty() {
+                // Everything said: close the socket and end the task.
+                if !this.io_closed {
+                    match Pin::new(&mut this.io).poll_close(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(_) => this.io_closed = true,
+                    }
+                }
+                // Let the receivers see the end of their streams.
+                this.sessions.clear();
+                this.messages.clear();
+                this.chunk_replies.clear();
+                return Poll::Ready(());
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        // Used up the budget: let other tasks run, then continue.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Wire bytes for a log line: printable ASCII as is, the rest escaped.
+fn escape(bytes: &[u8]) -> String {
+    bytes.escape_ascii().to_string()
+}
+

@@ -1,0 +1,67 @@
+//! The MSRP endpoint API — connectors, acceptors, [`MsrpServer`],
+//! [`Transport`] and [`Session`] — written once for any async runtime.
+//!
+//! Applications use it through a runtime crate: `msrp-tokio`, or
+//! `msrp-async-std` (which also serves smol). Those crates implement
+//! [`Runtime`] and re-export everything here with their runtime filled in.
+//! All protocol decisions are made by [`msrp_proto`]'s sans-IO connection;
+//! this crate moves bytes and timers and turns events into futures.
+//!
+//! The shape follows python msrplib, the reference most MSRP developers know:
+//!
+//! | msrplib | here |
+//! |---|---|
+//! | `ConnectorDirect`, `AcceptorDirect`, `get_connector()`, `get_acceptor()` | [`ConnectorDirect`], [`AcceptorDirect`], [`get_connector`], [`get_acceptor`] |
+//! | `prepare(local_uri)` → full local path | `prepare(Option<MsrpUri>)` |
+//! | `complete(full_remote_path)` → `MSRPTransport` | `complete(&[MsrpUri])` → [`Transport`] |
+//! | `MSRPServer` | [`MsrpServer`] |
+//! | `MSRPTransport.make_chunk / write / read_chunk / check_incoming_SEND_chunk` | [`Transport::make_chunk`], [`Transport::write`], [`Transport::read_chunk`], [`Transport::check_incoming_send_chunk`] |
+//! | `MSRPSession.send_chunk / deliver_chunk / shutdown`, `GreenMSRPSession.receive_chunk` | [`Session::send_chunk`], [`Session::deliver_chunk`], [`Session::shutdown`], [`Session::receive_chunk`] |
+//! | `trafficlog.Logger` | `tracing`, target `msrp::traffic` (the whole wire at TRACE) |
+//!
+//! Beyond msrplib: whole messages and streams with their delivery
+//! [`Outcome`](msrp_proto::connection::Outcome)
+//! ([`Session::send_message`], [`Session::begin_message`]), incoming messages
+//! as a stream of [`Incoming`] items, TLS 1.2+ with rustls, bounded memory
+//! everywhere (a reader that stops reading pushes back on the peer through
+//! TCP), and many sessions per connection.
+
+mod connect;
+mod driver;
+mod error;
+mod runtime;
+mod server;
+mod session;
+pub mod tls;
+
+pub use connect::{
+    get_acceptor, get_connector, AcceptorDirect, ConnectorDirect, EndpointConfig, DEFAULT_PORT,
+};
+pub use error::{Error, Phase};
+pub use runtime::{BoxIo, Io, Runtime, Timer};
+pub use server::MsrpServer;
+pub use session::{
+    ChunkResponse, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, ReceivedMessage, ResponseFuture,
+    Session, Transport,
+};
+pub use tls::{TlsClient, TlsServer};
+
+pub use msrp_proto;
+
+/// A fresh seed for a connection's random choices, from the operating system.
+pub(crate) fn seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    if getrandom::fill(&mut seed).is_err() {
+        // No OS randomness (should not happen on any supported system): fall
+        // back to the clock and a counter rather than fail, and say so.
+        tracing::warn!("no operating-system randomness; identifiers are predictable");
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        seed[..16].copy_from_slice(&t.to_le_bytes());
+        seed[16..24].copy_from_slice(&n.to_le_bytes());
+    }
+    seed
+}

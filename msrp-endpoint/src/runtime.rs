@@ -1,0 +1,103 @@
+//! What an async runtime must provide: tasks, timers, TCP, and TLS.
+//!
+//! Everything else — the connection driver, connectors, acceptors,
+//! [`MsrpServer`](crate::MsrpServer), sessions — is written once against
+//! this trait. `msrp-tokio` implements it with tokio and tokio-rustls,
+//! `msrp-async-std` with futures-io, async-io and futures-rustls, so the two
+//! cannot drift apart.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use rustls_pki_types::ServerName;
+
+/// A byte stream the driver reads and writes: TCP, or TLS over TCP.
+pub trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
+
+/// A boxed [`Io`].
+pub type BoxIo = Box<dyn Io>;
+
+/// A one-shot timer that can be moved.
+pub trait Timer: Send + Unpin {
+    /// Sets the instant at which the timer fires.
+    fn reset(&mut self, at: Instant);
+    /// Ready once the instant set last has passed.
+    fn poll_fire(&mut self, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// The services of an async runtime that MSRP endpoints need.
+pub trait Runtime: Clone + Send + Sync + std::fmt::Debug + 'static {
+    /// A connected TCP stream.
+    type Tcp: Send + 'static;
+    /// A listening TCP socket.
+    type Listener: Send + Sync + 'static;
+
+    /// A short name for logs and benchmarks (`tokio`, `async-std`, `smol`).
+    fn name(&self) -> &'static str;
+
+    /// The current time.
+    fn now(&self) -> Instant {
+        #[allow(clippy::disallowed_methods)] // runtimes read the clock; the protocol core does not
+        Instant::now()
+    }
+
+    /// A timer firing at `at`.
+    fn timer(&self, at: Instant) -> Box<dyn Timer>;
+
+    /// Runs a task in the background.
+    fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>);
+
+    /// Connects to `host:port`, resolving the name if it is not an address.
+    fn connect(&self, host: &str, port: u16) -> impl Future<Output = io::Result<Self::Tcp>> + Send;
+
+    /// Listens on `addr` (port 0 picks a free port).
+    fn listen(&self, addr: SocketAddr) -> impl Future<Output = io::Result<Self::Listener>> + Send;
+
+    /// The address a listener is bound to.
+    fn local_addr(&self, listener: &Self::Listener) -> io::Result<SocketAddr>;
+
+    /// Accepts the next connection.
+    fn accept<'a>(
+        &'a self,
+        listener: &'a Self::Listener,
+    ) -> impl Future<Output = io::Result<(Self::Tcp, SocketAddr)>> + Send + 'a;
+
+    /// The stream as is (`msrp://`).
+    fn plain(&self, tcp: Self::Tcp) -> BoxIo;
+
+    /// A TLS client handshake over the stream (`msrps://`).
+    fn tls_connect(
+        &self,
+        tcp: Self::Tcp,
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+    ) -> impl Future<Output = io::Result<BoxIo>> + Send;
+
+    /// A TLS server handshake over the stream (`msrps://`).
+    fn tls_accept(
+        &self,
+        tcp: Self::Tcp,
+        config: Arc<rustls::ServerConfig>,
+    ) -> impl Future<Output = io::Result<BoxIo>> + Send;
+}
+
+/// Runs `future` with a deadline; `None` if the deadline passed first.
+pub(crate) async fn deadline<R: Runtime, F: Future>(rt: &R, at: Instant, future: F) -> Option<F::Output> {
+    let mut timer = rt.timer(at);
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(move |cx| {
+        if let Poll::Ready(out) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(out));
+        }
+        timer.poll_fire(cx).map(|()| None)
+    })
+    .await
+}

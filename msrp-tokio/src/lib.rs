@@ -1,0 +1,151 @@
+//! MSRP endpoints on tokio: the msrplib API — connectors, acceptors,
+//! [`MsrpServer`], [`Transport`], [`Session`] — over tokio's TCP and
+//! tokio-rustls.
+//!
+//! ```
+//! use msrp_tokio::{get_acceptor, get_connector, EndpointConfig, Outcome, OutgoingMessage, Session};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), msrp_tokio::Error> {
+//! // The answering side listens; its path goes into the SDP answer.
+//! let mut acceptor = get_acceptor(EndpointConfig::default());
+//! let bob_path = acceptor.prepare(Some("msrp://127.0.0.1:0/bob1234;tcp".parse().unwrap())).await?;
+//! // The calling side's path went into the SDP offer.
+//! let mut connector = get_connector(EndpointConfig::default());
+//! let alice_path = connector.prepare(None).await?;
+//!
+//! // Each side completes with the other's path: connect, bind, verify.
+//! let (alice, bob) = tokio::join!(connector.complete(&bob_path), acceptor.complete(&alice_path));
+//! let (alice, mut bob) = (Session::new(alice?), Session::new(bob?));
+//!
+//! let sent = alice.send_message(OutgoingMessage::new("text/plain").body("Hi, Bob")).await?;
+//! assert_eq!(sent.outcome().await, Outcome::Delivered);
+//! let msrp_tokio::Incoming::Started { .. } = bob.next_incoming().await.unwrap() else { panic!() };
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Everything except the runtime glue in this crate comes from
+//! [`msrp_endpoint`], which `msrp-async-std` shares, so the two behave the
+//! same.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use msrp_endpoint::{BoxIo, Timer};
+use rustls_pki_types::ServerName;
+use tokio_util::compat::TokioAsyncReadCompatExt;
+
+pub use msrp_endpoint::{
+    tls, ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, Phase,
+    ReceivedMessage, ResponseFuture, Session, TlsClient, TlsServer, Transport,
+};
+pub use msrp_proto;
+pub use msrp_proto::connection::{Outcome, OutgoingMessage, ReceiveMode};
+pub use tokio_rustls;
+
+/// The tokio runtime, as [`msrp_endpoint`] sees it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tokio;
+
+/// Connectors, acceptors and the server, with tokio filled in.
+pub mod connect {
+    use super::Tokio;
+
+    /// The calling endpoint without a relay.
+    pub type ConnectorDirect = msrp_endpoint::ConnectorDirect<Tokio>;
+    /// The answering endpoint without a relay.
+    pub type AcceptorDirect = msrp_endpoint::AcceptorDirect<Tokio>;
+    /// One listening socket shared by many sessions.
+    pub type MsrpServer = msrp_endpoint::MsrpServer<Tokio>;
+
+    /// A connector for the calling side (msrplib's `get_connector`).
+    pub fn get_connector(config: msrp_endpoint::EndpointConfig) -> ConnectorDirect {
+        msrp_endpoint::get_connector(Tokio, config)
+    }
+
+    /// An acceptor for the answering side (msrplib's `get_acceptor`).
+    pub fn get_acceptor(config: msrp_endpoint::EndpointConfig) -> AcceptorDirect {
+        msrp_endpoint::get_acceptor(Tokio, config)
+    }
+
+    /// A server sharing one listening socket among many sessions.
+    pub fn server(config: msrp_endpoint::EndpointConfig) -> MsrpServer {
+        msrp_endpoint::MsrpServer::new(Tokio, config)
+    }
+}
+
+pub use connect::{get_acceptor, get_connector, AcceptorDirect, ConnectorDirect, MsrpServer};
+
+struct TokioTimer(Pin<Box<tokio::time::Sleep>>);
+
+impl Timer for TokioTimer {
+    fn reset(&mut self, at: Instant) {
+        self.0.as_mut().reset(tokio::time::Instant::from_std(at));
+    }
+
+    fn poll_fire(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        self.0.as_mut().poll(cx)
+    }
+}
+
+impl msrp_endpoint::Runtime for Tokio {
+    type Tcp = tokio::net::TcpStream;
+    type Listener = tokio::net::TcpListener;
+
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+
+    fn timer(&self, at: Instant) -> Box<dyn Timer> {
+        Box::new(TokioTimer(Box::pin(tokio::time::sleep_until(at.into()))))
+    }
+
+    fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
+        tokio::spawn(future);
+    }
+
+    async fn connect(&self, host: &str, port: u16) -> io::Result<Self::Tcp> {
+        let tcp = tokio::net::TcpStream::connect((host, port)).await?;
+        tcp.set_nodelay(true)?;
+        Ok(tcp)
+    }
+
+    async fn listen(&self, addr: SocketAddr) -> io::Result<Self::Listener> {
+        tokio::net::TcpListener::bind(addr).await
+    }
+
+    fn local_addr(&self, listener: &Self::Listener) -> io::Result<SocketAddr> {
+        listener.local_addr()
+    }
+
+    async fn accept<'a>(&'a self, listener: &'a Self::Listener) -> io::Result<(Self::Tcp, SocketAddr)> {
+        let (tcp, peer) = listener.accept().await?;
+        tcp.set_nodelay(true)?;
+        Ok((tcp, peer))
+    }
+
+    fn plain(&self, tcp: Self::Tcp) -> BoxIo {
+        Box::new(tcp.compat())
+    }
+
+    async fn tls_connect(
+        &self,
+        tcp: Self::Tcp,
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+    ) -> io::Result<BoxIo> {
+        let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+        Ok(Box::new(tls.compat()))
+    }
+
+    async fn tls_accept(&self, tcp: Self::Tcp, config: Arc<rustls::ServerConfig>) -> io::Result<BoxIo> {
+        let tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?;
+        Ok(Box::new(tls.compat()))
+    }
+}
