@@ -21,10 +21,10 @@ use msrp_proto::uri::{Host, MsrpUri};
 
 use crate::driver::{BindPolicy, BindReply, Command, Driver, DriverHandle, DriverSetup};
 use crate::error::{Error, Phase};
-use crate::runtime::{deadline, BoxIo, Runtime};
-use crate::session::{SessionParts, Transport};
-use crate::tls::{server_name, TlsClient, TlsServer};
+use crate::runtime::{BoxIo, Runtime, deadline};
 use crate::seed;
+use crate::session::{SessionParts, Transport};
+use crate::tls::{TlsClient, TlsServer, server_name};
 
 /// The default MSRP port (RFC 4975 §15.5).
 pub const DEFAULT_PORT: u16 = 2855;
@@ -182,27 +182,45 @@ pub(crate) fn listen_addr(uri: &MsrpUri) -> Result<SocketAddr, Error> {
             .to_socket_addrs()
             .ok()
             .and_then(|mut addrs| addrs.next())
-            .ok_or_else(|| Error::Config(format!("cannot listen on `{name}`: not an address that resolves here"))),
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "cannot listen on `{name}`: not an address that resolves here"
+                ))
+            }),
     }
 }
 
 /// Opens TCP, then TLS when the URI says `msrps`.
-pub(crate) async fn dial<R: Runtime>(rt: &R, config: &EndpointConfig, first_hop: &MsrpUri) -> Result<BoxIo, Error> {
+pub(crate) async fn dial<R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    first_hop: &MsrpUri,
+) -> Result<BoxIo, Error> {
     let (host, port) = host_port(first_hop);
-    let tcp = deadline(rt, rt.now() + config.connect_timeout, rt.connect(&host, port))
-        .await
-        .ok_or(Error::Timeout(Phase::Connect))??;
+    let tcp = deadline(
+        rt,
+        rt.now() + config.connect_timeout,
+        rt.connect(&host, port),
+    )
+    .await
+    .ok_or(Error::Timeout(Phase::Connect))??;
     if !first_hop.is_secure() {
         return Ok(rt.plain(tcp));
     }
     let tls = config.tls_client.as_ref().ok_or_else(|| {
-        Error::Config(format!("{first_hop} needs TLS, but no TLS client settings were given"))
+        Error::Config(format!(
+            "{first_hop} needs TLS, but no TLS client settings were given"
+        ))
     })?;
     let name = server_name(&host)?;
-    deadline(rt, rt.now() + config.tls_handshake_timeout, rt.tls_connect(tcp, tls.config.clone(), name))
-        .await
-        .ok_or(Error::Timeout(Phase::TlsHandshake))?
-        .map_err(Error::Tls)
+    deadline(
+        rt,
+        rt.now() + config.tls_handshake_timeout,
+        rt.tls_connect(tcp, tls.config.clone(), name),
+    )
+    .await
+    .ok_or(Error::Timeout(Phase::TlsHandshake))?
+    .map_err(Error::Tls)
 }
 
 /// Runs the server side of TLS when the local URI says `msrps`.
@@ -215,14 +233,17 @@ pub(crate) async fn secure_accepted<R: Runtime>(
     if !secure {
         return Ok(rt.plain(tcp));
     }
-    let tls = config
-        .tls_server
-        .as_ref()
-        .ok_or_else(|| Error::Config("an msrps URI needs TLS server settings (certificate and key)".into()))?;
-    deadline(rt, rt.now() + config.tls_handshake_timeout, rt.tls_accept(tcp, tls.config.clone()))
-        .await
-        .ok_or(Error::Timeout(Phase::TlsHandshake))?
-        .map_err(Error::Tls)
+    let tls = config.tls_server.as_ref().ok_or_else(|| {
+        Error::Config("an msrps URI needs TLS server settings (certificate and key)".into())
+    })?;
+    deadline(
+        rt,
+        rt.now() + config.tls_handshake_timeout,
+        rt.tls_accept(tcp, tls.config.clone()),
+    )
+    .await
+    .ok_or(Error::Timeout(Phase::TlsHandshake))?
+    .map_err(Error::Tls)
 }
 
 fn remote(path: &[MsrpUri]) -> Result<Path, Error> {
@@ -254,7 +275,9 @@ impl<R: Runtime> ConnectorDirect<R> {
     pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
         let uri = match local_uri {
             Some(uri) => uri,
-            None => self.config.make_local_uri(self.config.tls_client.is_some(), DEFAULT_PORT)?,
+            None => self
+                .config
+                .make_local_uri(self.config.tls_client.is_some(), DEFAULT_PORT)?,
         };
         self.local_uri = Some(uri.clone());
         Ok(vec![uri])
@@ -312,7 +335,9 @@ impl<R: Runtime> AcceptorDirect<R> {
     pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
         let uri = match local_uri {
             Some(uri) => uri,
-            None => self.config.make_local_uri(self.config.tls_server.is_some(), 0)?,
+            None => self
+                .config
+                .make_local_uri(self.config.tls_server.is_some(), 0)?,
         };
         let listener = self.rt.listen(listen_addr(&uri)?).await?;
         let port = self.rt.local_addr(&listener)?.port();
@@ -326,7 +351,8 @@ impl<R: Runtime> AcceptorDirect<R> {
     /// `full_remote_path` as its From-Path), and returns it.
     pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
         let remote = remote(full_remote_path)?;
-        let (Some(listener), Some(local_uri)) = (self.listener.take(), self.local_uri.clone()) else {
+        let (Some(listener), Some(local_uri)) = (self.listener.take(), self.local_uri.clone())
+        else {
             return Err(Error::Config("call prepare before complete".into()));
         };
         let at = self.rt.now() + self.config.bind_timeout;
@@ -340,7 +366,14 @@ impl<R: Runtime> AcceptorDirect<R> {
             config: self.config.session(local_uri.clone(), Some(remote)),
             reply: reply_to(tx),
         };
-        spawn_driver(&self.rt, &self.config, io, None, Some(command), format!("{local_uri} <- {peer}"));
+        spawn_driver(
+            &self.rt,
+            &self.config,
+            io,
+            None,
+            Some(command),
+            format!("{local_uri} <- {peer}"),
+        );
         await_bind(&self.rt, self.config.bind_timeout, rx).await
     }
 

@@ -94,7 +94,10 @@ pub(crate) trait BindPolicy: Send + Sync {
 }
 
 pub(crate) enum BindDecision {
-    Accept { config: SessionConfig, reply: BindReply },
+    Accept {
+        config: SessionConfig,
+        reply: BindReply,
+    },
     Reject(u16),
 }
 
@@ -113,7 +116,9 @@ pub(crate) struct DriverHandle {
 
 impl DriverHandle {
     pub(crate) fn send(&self, command: Command) -> Result<(), Error> {
-        self.commands.unbounded_send(command).map_err(|_| self.closed_error())
+        self.commands
+            .unbounded_send(command)
+            .map_err(|_| self.closed_error())
     }
 
     pub(crate) fn closed_error(&self) -> Error {
@@ -150,7 +155,7 @@ pub(crate) struct Driver {
     /// Sessions waiting to bind: who to tell, and their local path.
     binding: HashMap<SessionHandle, (BindReply, Path)>,
     messages: HashMap<MessageId, (SessionHandle, mpsc::UnboundedSender<MessageUpdate>)>,
-    blocked_writes: HashMap<MessageId, VecDeque<(Bytes, oneshot::Sender<Result<(), Error>>)>>,
+    blocked_writes: HashMap<MessageId, WriteQueue>,
     chunk_replies: HashMap<RequestId, oneshot::Sender<ChunkResponse>>,
     shutdowns: Vec<(SessionHandle, oneshot::Sender<()>)>,
     held: Option<(SessionHandle, Incoming)>,
@@ -242,8 +247,15 @@ impl Driver {
                     (id, rx)
                 }));
             }
-            Command::Write { message, data, reply } => {
-                self.blocked_writes.entry(message.clone()).or_default().push_back((data, reply));
+            Command::Write {
+                message,
+                data,
+                reply,
+            } => {
+                self.blocked_writes
+                    .entry(message.clone())
+                    .or_default()
+                    .push_back((data, reply));
                 self.retry_writes(&message);
             }
             Command::Finish { message, reply } => {
@@ -268,7 +280,12 @@ impl Driver {
         }
     }
 
-    fn track_bind(&mut self, result: Result<SessionHandle, CommandError>, config: SessionConfig, reply: BindReply) {
+    fn track_bind(
+        &mut self,
+        result: Result<SessionHandle, CommandError>,
+        config: SessionConfig,
+        reply: BindReply,
+    ) {
         match result {
             Ok(session) => {
                 self.ever_had_session = true;
@@ -330,7 +347,11 @@ impl Driver {
         let mut progress = false;
         loop {
             if let Some((session, item)) = self.held.take() {
-                match self.sessions.get_mut(&session).map(|s| s.incoming.poll_ready(cx)) {
+                match self
+                    .sessions
+                    .get_mut(&session)
+                    .map(|s| s.incoming.poll_ready(cx))
+                {
                     Some(Poll::Pending) => {
                         self.held = Some((session, item));
                         return progress;
@@ -360,11 +381,18 @@ impl Driver {
         let _entered = span.enter();
         match event {
             Event::BindRequest(request) => self.on_bind_request(&request),
-            Event::SessionBound { session, remote_path } => {
+            Event::SessionBound {
+                session,
+                remote_path,
+            } => {
                 debug!(target: "msrp::traffic", ?session, %remote_path, "session bound");
                 self.on_bound(session, remote_path);
             }
-            Event::SessionFailed { session, code, comment } => {
+            Event::SessionFailed {
+                session,
+                code,
+                comment,
+            } => {
                 debug!(target: "msrp::traffic", ?session, code, %comment, "session failed");
                 self.sessions.remove(&session);
                 if let Some((reply, _)) = self.binding.remove(&session) {
@@ -385,7 +413,9 @@ impl Driver {
                     let _ = tx.unbounded_send(MessageUpdate::Progress { confirmed, total });
                 }
             }
-            Event::Outcome { message, outcome, .. } => {
+            Event::Outcome {
+                message, outcome, ..
+            } => {
                 debug!(target: "msrp::traffic", %message, ?outcome, "message outcome");
                 if let Some((_, tx)) = self.messages.remove(&message) {
                     let _ = tx.unbounded_send(MessageUpdate::Outcome(outcome));
@@ -403,19 +433,40 @@ impl Driver {
                 message,
                 head,
                 total,
-            } => self.hold(session, Incoming::Started { message, head, total }),
+            } => self.hold(
+                session,
+                Incoming::Started {
+                    message,
+                    head,
+                    total,
+                },
+            ),
             Event::MessageData {
                 session,
                 message,
                 offset,
                 data,
-            } => self.hold(session, Incoming::Data { message, offset, data }),
+            } => self.hold(
+                session,
+                Incoming::Data {
+                    message,
+                    offset,
+                    data,
+                },
+            ),
             Event::MessageCompleted {
                 session,
                 message,
                 size,
                 chunks,
-            } => self.hold(session, Incoming::Completed { message, size, chunks }),
+            } => self.hold(
+                session,
+                Incoming::Completed {
+                    message,
+                    size,
+                    chunks,
+                },
+            ),
             Event::MessageAborted {
                 session,
                 message,
@@ -437,7 +488,11 @@ impl Driver {
                 }),
             ),
             Event::ChunkReceived { session, chunk } => self.hold(session, Incoming::Chunk(chunk)),
-            Event::ChunkResponse { request, code, comment } => {
+            Event::ChunkResponse {
+                request,
+                code,
+                comment,
+            } => {
                 if let Some(tx) = self.chunk_replies.remove(&request) {
                     let _ = tx.send(ChunkResponse { code, comment });
                 }
@@ -476,8 +531,8 @@ impl Driver {
         };
         match decision {
             BindDecision::Accept { config, reply } => {
-                let result = self.conn.accept_bind(config.clone());
-                self.track_bind(result, config, reply);
+                let result = self.conn.accept_bind((*config).clone());
+                self.track_bind(result, *config, reply);
             }
             BindDecision::Reject(code) => {
                 let _ = self.conn.reject_bind(code);
@@ -554,7 +609,8 @@ impl Driver {
             if self.out.is_empty() {
                 break;
             }
-            let slices: Vec<IoSlice<'_>> = self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
+            let slices: Vec<IoSlice<'_>> =
+                self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
             match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(mut n)) => {
@@ -614,14 +670,9 @@ impl Driver {
 
     fn round(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        loop {
-            match Pin::new(&mut self.commands).poll_next(cx) {
-                Poll::Ready(Some(command)) => {
-                    progress = true;
-                    self.on_command(command);
-                }
-                Poll::Ready(None) | Poll::Pending => break,
-            }
+        while let Poll::Ready(Some(command)) = Pin::new(&mut self.commands).poll_next(cx) {
+            progress = true;
+            self.on_command(command);
         }
         progress |= self.poll_read(cx);
         progress |= self.poll_timer(cx);
@@ -676,4 +727,3 @@ impl Future for Driver {
 fn escape(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
 }
-

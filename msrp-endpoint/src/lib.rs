@@ -35,14 +35,14 @@ mod session;
 pub mod tls;
 
 pub use connect::{
-    get_acceptor, get_connector, AcceptorDirect, ConnectorDirect, EndpointConfig, DEFAULT_PORT,
+    AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig, get_acceptor, get_connector,
 };
 pub use error::{Error, Phase};
 pub use runtime::{BoxIo, Io, Runtime, Timer};
 pub use server::MsrpServer;
 pub use session::{
-    ChunkResponse, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, ReceivedMessage, ResponseFuture,
-    Session, Transport,
+    ChunkResponse, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, ReceivedMessage,
+    ResponseFuture, Session, Transport,
 };
 pub use tls::{TlsClient, TlsServer};
 

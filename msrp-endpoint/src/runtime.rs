@@ -90,7 +90,11 @@ pub trait Runtime: Clone + Send + Sync + std::fmt::Debug + 'static {
 }
 
 /// Runs `future` with a deadline; `None` if the deadline passed first.
-pub(crate) async fn deadline<R: Runtime, F: Future>(rt: &R, at: Instant, future: F) -> Option<F::Output> {
+pub(crate) async fn deadline<R: Runtime, F: Future>(
+    rt: &R,
+    at: Instant,
+    future: F,
+) -> Option<F::Output> {
     let mut timer = rt.timer(at);
     let mut future = std::pin::pin!(future);
     std::future::poll_fn(move |cx| {

@@ -14,16 +14,16 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, Weak};
 
 use futures_channel::oneshot;
-use futures_util::future::{select, Either};
+use futures_util::future::{Either, select};
 use msrp_proto::connection::BindRequest;
 use msrp_proto::ident::IdGenerator;
 use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
 
-use crate::connect::{await_bind, listen_addr, secure_accepted, spawn_driver, EndpointConfig};
+use crate::connect::{EndpointConfig, await_bind, listen_addr, secure_accepted, spawn_driver};
 use crate::driver::{BindDecision, BindPolicy};
 use crate::error::{Error, Phase};
-use crate::runtime::{deadline, Runtime};
+use crate::runtime::{Runtime, deadline};
 use crate::seed;
 use crate::session::{SessionParts, Transport};
 
@@ -88,7 +88,7 @@ impl BindPolicy for Policy {
         let config = state.config.session(local.clone(), named);
         let weak = self.state.clone();
         BindDecision::Accept {
-            config,
+            config: Box::new(config),
             reply: Box::new(move |result| deliver(&weak, &local, result)),
         }
     }
@@ -105,7 +105,11 @@ fn deliver(state: &Weak<State>, local: &MsrpUri, result: Result<SessionParts, Er
     };
     match result {
         Ok(parts) => {
-            if let Some(i) = registry.waiters.iter().position(|(p, _)| *p == parts.remote_path) {
+            if let Some(i) = registry
+                .waiters
+                .iter()
+                .position(|(p, _)| *p == parts.remote_path)
+            {
                 let (_, waiter) = registry.waiters.swap_remove(i);
                 if let Err(Ok(parts)) = waiter.send(Ok(parts)) {
                     registry.unclaimed.push(parts);
@@ -131,7 +135,9 @@ pub struct MsrpServer<R: Runtime> {
 
 impl<R: Runtime> std::fmt::Debug for MsrpServer<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MsrpServer").field("runtime", &self.rt).finish_non_exhaustive()
+        f.debug_struct("MsrpServer")
+            .field("runtime", &self.rt)
+            .finish_non_exhaustive()
     }
 }
 
@@ -163,7 +169,9 @@ impl<R: Runtime> MsrpServer<R> {
         };
         if uri.session_id().is_none() {
             let id = IdGenerator::from_seed(seed()).session_id();
-            uri = uri.with_session_id(&id).map_err(|e| Error::Config(e.to_string()))?;
+            uri = uri
+                .with_session_id(&id)
+                .map_err(|e| Error::Config(e.to_string()))?;
         }
         let wanted = listen_addr(&uri)?;
         let port = match self.find_listener(wanted, uri.is_secure()) {
@@ -185,7 +193,11 @@ impl<R: Runtime> MsrpServer<R> {
         let listeners = self.state.listeners.lock().ok()?;
         listeners
             .iter()
-            .find(|l| l.secure == secure && l.addr.ip() == wanted.ip() && (wanted.port() == 0 || l.addr.port() == wanted.port()))
+            .find(|l| {
+                l.secure == secure
+                    && l.addr.ip() == wanted.ip()
+                    && (wanted.port() == 0 || l.addr.port() == wanted.port())
+            })
             .map(|l| l.addr.port())
     }
 
@@ -202,7 +214,8 @@ impl<R: Runtime> MsrpServer<R> {
         }
         let rt = self.rt.clone();
         let state = Arc::downgrade(&self.state);
-        self.rt.spawn(Box::pin(accept_loop(rt, listener, secure, state, stopped)));
+        self.rt
+            .spawn(Box::pin(accept_loop(rt, listener, secure, state, stopped)));
         Ok(addr.port())
     }
 
@@ -211,13 +224,18 @@ impl<R: Runtime> MsrpServer<R> {
     /// [`Phase::Bind`] after the bind timeout (msrplib's
     /// `MSRPBindSessionTimeout`).
     pub async fn complete(&self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
-        let remote = Path::new(full_remote_path.to_vec()).ok_or_else(|| Error::Config("the remote path is empty".into()))?;
+        let remote = Path::new(full_remote_path.to_vec())
+            .ok_or_else(|| Error::Config("the remote path is empty".into()))?;
         let (tx, rx) = oneshot::channel();
         {
             let Ok(mut registry) = self.state.registry.lock() else {
                 return Err(Error::Config("server state poisoned".into()));
             };
-            if let Some(i) = registry.unclaimed.iter().position(|p| p.remote_path == remote) {
+            if let Some(i) = registry
+                .unclaimed
+                .iter()
+                .position(|p| p.remote_path == remote)
+            {
                 return Ok(Transport::new(registry.unclaimed.swap_remove(i)));
             }
             registry.waiters.push((remote.clone(), tx));
@@ -225,7 +243,9 @@ impl<R: Runtime> MsrpServer<R> {
         let result = await_bind(&self.rt, self.state.config.bind_timeout, rx).await;
         if result.is_err() {
             if let Ok(mut registry) = self.state.registry.lock() {
-                registry.waiters.retain(|(p, w)| !(*p == remote && w.is_canceled()));
+                registry
+                    .waiters
+                    .retain(|(p, w)| !(*p == remote && w.is_canceled()));
             }
         }
         result

@@ -22,7 +22,7 @@ use msrp_proto::uri::MsrpUri;
 use msrp_proto::wire::{ByteRange, Chunk, ChunkHead, Continuation, Method};
 
 use crate::driver::{Command, DriverHandle};
-use crate::error::{gone, Error};
+use crate::error::{Error, gone};
 use crate::seed;
 
 /// Something that arrived on a session. Which kinds arrive depends on the
@@ -222,7 +222,8 @@ impl Transport {
         let len = data.as_ref().map_or(0, |d| d.len() as u64);
         let end = start + len - 1;
         let message_id = message_id.map_or_else(|| self.ids.message_id(), str::to_owned);
-        let range = ByteRange::new(start, Some(end), total).map_err(|e| Error::Config(e.to_string()))?;
+        let range =
+            ByteRange::new(start, Some(end), total).map_err(|e| Error::Config(e.to_string()))?;
         let mut head = ChunkHead::request(Method::Send, self.ids.transaction_id())
             .to_path(&self.to_path())
             .from_path(&Path::from(self.local_uri().clone()))
@@ -233,7 +234,11 @@ impl Transport {
         }
         let head = head.build().map_err(|e| Error::Config(e.to_string()))?;
         let last = total.is_some_and(|t| end >= t);
-        let flag = if last { Continuation::Complete } else { Continuation::More };
+        let flag = if last {
+            Continuation::Complete
+        } else {
+            Continuation::More
+        };
         Ok(Chunk::new(head, data, flag))
     }
 
@@ -245,7 +250,9 @@ impl Transport {
             chunk: chunk.clone(),
             reply,
         })?;
-        rx.await.map_err(|_| self.guard.driver.closed_error())?.map(drop)
+        rx.await
+            .map_err(|_| self.guard.driver.closed_error())?
+            .map(drop)
     }
 
     /// The next incoming chunk (msrplib's `read_chunk`; the session must be
@@ -349,7 +356,9 @@ impl Session {
             stream,
             reply,
         })?;
-        let (id, updates) = rx.await.map_err(|_| self.transport.driver().closed_error())??;
+        let (id, updates) = rx
+            .await
+            .map_err(|_| self.transport.driver().closed_error())??;
         Ok(OutgoingHandle {
             id,
             updates,
@@ -363,8 +372,12 @@ impl Session {
     /// error when the connection does.
     pub async fn send_chunk(&self, chunk: Chunk) -> Result<ResponseFuture, Error> {
         let (reply, rx) = oneshot::channel();
-        self.transport.driver().send(Command::SendChunk { chunk, reply })?;
-        let response = rx.await.map_err(|_| self.transport.driver().closed_error())??;
+        self.transport
+            .driver()
+            .send(Command::SendChunk { chunk, reply })?;
+        let response = rx
+            .await
+            .map_err(|_| self.transport.driver().closed_error())??;
         Ok(ResponseFuture {
             rx: response,
             driver: self.transport.driver().clone(),

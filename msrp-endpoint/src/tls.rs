@@ -22,7 +22,8 @@ fn provider() -> Arc<CryptoProvider> {
 
 /// RFC 8996: TLS 1.0 and 1.1 are deprecated for MSRP; rustls offers 1.2
 /// and 1.3 only, and both are enabled.
-const VERSIONS: &[&rustls::SupportedProtocolVersion] = &[&rustls::version::TLS13, &rustls::version::TLS12];
+const VERSIONS: &[&rustls::SupportedProtocolVersion] =
+    &[&rustls::version::TLS13, &rustls::version::TLS12];
 
 fn config_error(what: &str, err: impl std::fmt::Display) -> Error {
     Error::Config(format!("{what}: {err}"))
@@ -33,9 +34,17 @@ pub fn load_certs(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static>>
     let path = path.as_ref();
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| config_error(&format!("cannot read certificates from {}", path.display()), e))?;
+        .map_err(|e| {
+            config_error(
+                &format!("cannot read certificates from {}", path.display()),
+                e,
+            )
+        })?;
     if certs.is_empty() {
-        return Err(Error::Config(format!("no certificate in {}", path.display())));
+        return Err(Error::Config(format!(
+            "no certificate in {}",
+            path.display()
+        )));
     }
     Ok(certs)
 }
@@ -43,8 +52,12 @@ pub fn load_certs(path: impl AsRef<Path>) -> Result<Vec<CertificateDer<'static>>
 /// Reads the private key of a PEM file (PKCS#8, PKCS#1 or SEC1).
 pub fn load_key(path: impl AsRef<Path>) -> Result<PrivateKeyDer<'static>, Error> {
     let path = path.as_ref();
-    PrivateKeyDer::from_pem_file(path)
-        .map_err(|e| config_error(&format!("cannot read a private key from {}", path.display()), e))
+    PrivateKeyDer::from_pem_file(path).map_err(|e| {
+        config_error(
+            &format!("cannot read a private key from {}", path.display()),
+            e,
+        )
+    })
 }
 
 /// TLS settings of the side that connects.
@@ -76,7 +89,9 @@ impl TlsClient {
     pub fn with_ca_certs(certs: Vec<CertificateDer<'static>>) -> Result<Self, Error> {
         let mut roots = RootCertStore::empty();
         for cert in certs {
-            roots.add(cert).map_err(|e| config_error("unusable CA certificate", e))?;
+            roots
+                .add(cert)
+                .map_err(|e| config_error("unusable CA certificate", e))?;
         }
         Self::with_roots(roots)
     }
@@ -136,7 +151,10 @@ impl TlsServer {
     }
 
     /// A certificate chain and its private key.
-    pub fn from_der(certs: Vec<CertificateDer<'static>>, key: PrivateKeyDer<'static>) -> Result<Self, Error> {
+    pub fn from_der(
+        certs: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Self, Error> {
         let config = ServerConfig::builder_with_provider(provider())
             .with_protocol_versions(VERSIONS)
             .map_err(|e| config_error("TLS versions", e))?
@@ -162,7 +180,8 @@ impl TlsServer {
 /// The server name to verify for a host of an MSRP URI.
 pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, Error> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    ServerName::try_from(host.to_owned()).map_err(|e| config_error(&format!("`{host}` is not a TLS server name"), e))
+    ServerName::try_from(host.to_owned())
+        .map_err(|e| config_error(&format!("`{host}` is not a TLS server name"), e))
 }
 
 /// Skips certificate verification but still checks handshake signatures.

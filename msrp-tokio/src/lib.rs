@@ -42,8 +42,8 @@ use rustls_pki_types::ServerName;
 use tokio_util::compat::TokioAsyncReadCompatExt;
 
 pub use msrp_endpoint::{
-    tls, ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, Phase,
-    ReceivedMessage, ResponseFuture, Session, TlsClient, TlsServer, Transport,
+    ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle,
+    Phase, ReceivedMessage, ResponseFuture, Session, TlsClient, TlsServer, Transport, tls,
 };
 pub use msrp_proto;
 pub use msrp_proto::connection::{Outcome, OutgoingMessage, ReceiveMode};
@@ -80,7 +80,7 @@ pub mod connect {
     }
 }
 
-pub use connect::{get_acceptor, get_connector, AcceptorDirect, ConnectorDirect, MsrpServer};
+pub use connect::{AcceptorDirect, ConnectorDirect, MsrpServer, get_acceptor, get_connector};
 
 struct TokioTimer(Pin<Box<tokio::time::Sleep>>);
 
@@ -124,7 +124,10 @@ impl msrp_endpoint::Runtime for Tokio {
         listener.local_addr()
     }
 
-    async fn accept<'a>(&'a self, listener: &'a Self::Listener) -> io::Result<(Self::Tcp, SocketAddr)> {
+    async fn accept<'a>(
+        &'a self,
+        listener: &'a Self::Listener,
+    ) -> io::Result<(Self::Tcp, SocketAddr)> {
         let (tcp, peer) = listener.accept().await?;
         tcp.set_nodelay(true)?;
         Ok((tcp, peer))
@@ -140,11 +143,17 @@ impl msrp_endpoint::Runtime for Tokio {
         config: Arc<rustls::ClientConfig>,
         name: ServerName<'static>,
     ) -> io::Result<BoxIo> {
-        let tls = tokio_rustls::TlsConnector::from(config).connect(name, tcp).await?;
+        let tls = tokio_rustls::TlsConnector::from(config)
+            .connect(name, tcp)
+            .await?;
         Ok(Box::new(tls.compat()))
     }
 
-    async fn tls_accept(&self, tcp: Self::Tcp, config: Arc<rustls::ServerConfig>) -> io::Result<BoxIo> {
+    async fn tls_accept(
+        &self,
+        tcp: Self::Tcp,
+        config: Arc<rustls::ServerConfig>,
+    ) -> io::Result<BoxIo> {
         let tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?;
         Ok(Box::new(tls.compat()))
     }

@@ -346,7 +346,9 @@ impl Connection {
                 self.on_message_timer(&id);
             }
         }
+        // A connection to a relay carries its AUTH before any session.
         if !self.ever_bound
+            && self.auth.is_none()
             && self.sessions.iter().all(|s| s.state != SessionState::Bound)
             && now >= self.created + self.config.bind_timeout
         {
@@ -431,7 +433,8 @@ impl Connection {
         if self.is_closed() {
             return None;
         }
-        let bind = (!self.ever_bound).then_some(self.created + self.config.bind_timeout);
+        let bind = (!self.ever_bound && self.auth.is_none())
+            .then_some(self.created + self.config.bind_timeout);
         let idle = self.config.idle_timeout.map(|d| self.last_input + d);
         let keepalive = self
             .config
@@ -497,9 +500,16 @@ impl Connection {
 
     fn add_session(
         &mut self,
-        config: SessionConfig,
+        mut config: SessionConfig,
         state: SessionState,
     ) -> Result<SessionHandle, CommandError> {
+        if config.local_relays.is_empty() {
+            // RFC 4976 §5: the Use-Path granted by the relay heads this
+            // side's path for the sessions opened through it.
+            if let Some(relays) = &self.relay_path {
+                config.local_relays = relays.uris().to_vec();
+            }
+        }
         if self.closing() {
             return Err(CommandError::Closed);
         }

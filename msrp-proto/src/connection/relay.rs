@@ -78,6 +78,8 @@ impl Connection {
             }
             AuthStep::Failed { code, comment } => {
                 self.auth = None;
+                // A failed renewal leaves no usable path behind.
+                self.relay_path = None;
                 self.push_event(Event::AuthFailed { code, comment });
             }
             AuthStep::Wait => {}
