@@ -95,11 +95,14 @@ pub(crate) trait BindPolicy: Send + Sync {
 
 pub(crate) enum BindDecision {
     Accept {
-        config: SessionConfig,
+        config: Box<SessionConfig>,
         reply: BindReply,
     },
     Reject(u16),
 }
+
+/// Writes waiting for room in a message's send buffer, with their replies.
+type WriteQueue = VecDeque<(Bytes, oneshot::Sender<Result<(), Error>>)>;
 
 /// State the handles can read.
 #[derive(Debug, Default)]
