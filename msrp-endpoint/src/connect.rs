@@ -351,6 +351,17 @@ impl<R: Runtime> AcceptorDirect<R> {
     /// `full_remote_path` as its From-Path), and returns it.
     pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
         let remote = remote(full_remote_path)?;
+        self.accept(Some(remote)).await
+    }
+
+    /// Like [`complete`](Self::complete), but accepts whichever peer binds
+    /// the session first, whatever its path (for when the peer's path is not
+    /// known, as in `msrp listen` without `--remote-path`).
+    pub async fn complete_any(&mut self) -> Result<Transport, Error> {
+        self.accept(None).await
+    }
+
+    async fn accept(&mut self, remote: Option<Path>) -> Result<Transport, Error> {
         let (Some(listener), Some(local_uri)) = (self.listener.take(), self.local_uri.clone())
         else {
             return Err(Error::Config("call prepare before complete".into()));
@@ -363,7 +374,7 @@ impl<R: Runtime> AcceptorDirect<R> {
         let io = secure_accepted(&self.rt, &self.config, local_uri.is_secure(), tcp).await?;
         let (tx, rx) = oneshot::channel();
         let command = Command::Expect {
-            config: self.config.session(local_uri.clone(), Some(remote)),
+            config: self.config.session(local_uri.clone(), remote),
             reply: reply_to(tx),
         };
         spawn_driver(

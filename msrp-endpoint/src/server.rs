@@ -39,8 +39,8 @@ type Waiter = oneshot::Sender<Result<SessionParts, Error>>;
 #[derive(Default)]
 struct Registry {
     expected: HashMap<MsrpUri, Expected>,
-    /// `complete` calls waiting, by the peer path they expect.
-    waiters: Vec<(Path, Waiter)>,
+    /// `complete` calls waiting, by the peer path they expect (`None`: any).
+    waiters: Vec<(Option<Path>, Waiter)>,
     /// Sessions bound before anyone called `complete` for them.
     unclaimed: Vec<SessionParts>,
 }
@@ -83,7 +83,7 @@ impl BindPolicy for Policy {
         let named = registry
             .waiters
             .iter()
-            .any(|(path, _)| *path == request.remote_path)
+            .any(|(path, _)| path.as_ref() == Some(&request.remote_path))
             .then(|| request.remote_path.clone());
         let config = state.config.session(local.clone(), named);
         let weak = self.state.clone();
@@ -108,7 +108,7 @@ fn deliver(state: &Weak<State>, local: &MsrpUri, result: Result<SessionParts, Er
             if let Some(i) = registry
                 .waiters
                 .iter()
-                .position(|(p, _)| *p == parts.remote_path)
+                .position(|(p, _)| p.as_ref().is_none_or(|p| *p == parts.remote_path))
             {
                 let (_, waiter) = registry.waiters.swap_remove(i);
                 if let Err(Ok(parts)) = waiter.send(Ok(parts)) {
@@ -226,6 +226,16 @@ impl<R: Runtime> MsrpServer<R> {
     pub async fn complete(&self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
         let remote = Path::new(full_remote_path.to_vec())
             .ok_or_else(|| Error::Config("the remote path is empty".into()))?;
+        self.wait(Some(remote)).await
+    }
+
+    /// Like [`complete`](Self::complete), but takes the next session bound
+    /// by any peer.
+    pub async fn complete_any(&self) -> Result<Transport, Error> {
+        self.wait(None).await
+    }
+
+    async fn wait(&self, remote: Option<Path>) -> Result<Transport, Error> {
         let (tx, rx) = oneshot::channel();
         {
             let Ok(mut registry) = self.state.registry.lock() else {
@@ -234,7 +244,7 @@ impl<R: Runtime> MsrpServer<R> {
             if let Some(i) = registry
                 .unclaimed
                 .iter()
-                .position(|p| p.remote_path == remote)
+                .position(|p| remote.as_ref().is_none_or(|r| *r == p.remote_path))
             {
                 return Ok(Transport::new(registry.unclaimed.swap_remove(i)));
             }

@@ -341,3 +341,27 @@ fn a_reset_mid_chunk_fails_each_pending_message_exactly_once_and_frees_everythin
         assert!(conn.is_closed());
     }
 }
+
+#[test]
+fn a_header_block_trickled_slower_than_the_head_timeout_closes_the_connection() {
+    let mut t = default_pair();
+    let start = t.pair.now;
+    // A slowloris: a few bytes of a chunk head, then nothing.
+    t.pair
+        .b
+        .conn
+        .handle_input(start, b"MSRP slow1234 SEND\r\nTo-Pa");
+    t.pair.drive_for(Duration::from_secs(9));
+    assert!(
+        !t.pair.b.conn.is_closed(),
+        "still within the 10 s head timeout"
+    );
+    t.pair.drive_for(Duration::from_secs(2));
+    let b = t.pair.b.take_events();
+    assert!(b.iter().any(|e| matches!(
+        e,
+        Event::Closed {
+            reason: msrp_proto::connection::CloseReason::HeadTimeout
+        }
+    )));
+}

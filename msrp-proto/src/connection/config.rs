@@ -40,6 +40,10 @@ pub struct Config {
     /// How long a connection that no session has bound may stay open
     /// (msrplib `MSRPBindSessionTimeout`). Default 30 s.
     pub bind_timeout: Duration,
+    /// Close the connection when a chunk's start line and headers take
+    /// longer than this to arrive (a slowloris peer trickling a header
+    /// block). Default 10 s.
+    pub head_timeout: Option<Duration>,
     /// Close the connection after this long without receiving anything.
     /// Default: never.
     pub idle_timeout: Option<Duration>,
@@ -57,7 +61,7 @@ pub struct Config {
     /// Default 1024.
     pub max_outgoing_messages: usize,
     /// Bytes the streaming send API buffers per message before `write`
-    /// answers [`SendError::Blocked`](super::SendError::Blocked). Default 1 MiB.
+    /// answers [`CommandError::Blocked`](super::CommandError::Blocked). Default 1 MiB.
     pub send_buffer: usize,
     /// Most incoming messages per session that have started and not ended;
     /// a new one beyond it is refused with 413. Default 32.
@@ -119,6 +123,7 @@ impl Default for Config {
             transaction_timeout: Duration::from_secs(30),
             report_timeout: Duration::from_secs(30),
             bind_timeout: Duration::from_secs(30),
+            head_timeout: Some(Duration::from_secs(10)),
             idle_timeout: None,
             keepalive_interval: None,
             max_sessions: 64,

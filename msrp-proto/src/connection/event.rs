@@ -104,6 +104,9 @@ pub enum CloseReason {
     /// No session was bound within [`Config::bind_timeout`](super::Config::bind_timeout).
     #[error("no session was bound in time")]
     BindTimeout,
+    /// A chunk head took longer than [`Config::head_timeout`](super::Config::head_timeout).
+    #[error("a chunk's header block took too long to arrive")]
+    HeadTimeout,
     /// Nothing was received within [`Config::idle_timeout`](super::Config::idle_timeout).
     #[error("the connection was idle too long")]
     IdleTimeout,

@@ -144,6 +144,8 @@ pub struct Connection {
     /// The peer closed while input was paused: handle it once the buffered
     /// input has been processed.
     eof_pending: bool,
+    /// When the chunk head being received began to arrive.
+    head_started: Option<Instant>,
 }
 
 impl Connection {
@@ -179,6 +181,7 @@ impl Connection {
             auth: None,
             relay_path: None,
             eof_pending: false,
+            head_started: None,
         }
     }
 
@@ -281,6 +284,13 @@ impl Connection {
         self.last_input = now;
         self.parser.feed(data);
         self.process_input();
+        // Slowloris defence: time how long a chunk head takes to complete.
+        self.head_started = match self.head_started {
+            // Time spent paused is this side's doing, not the peer's.
+            _ if !self.parser.in_head() || self.input_paused() => None,
+            Some(started) => Some(started),
+            None => Some(now),
+        };
         if self.parser.buffered() > self.config.max_buffered_input {
             // Fed while it asked for nothing (see `wants_input`).
             self.close_with(CloseReason::InputOverflow);
@@ -354,6 +364,12 @@ impl Connection {
         {
             self.close_with(CloseReason::BindTimeout);
             return;
+        }
+        if let (Some(limit), Some(started)) = (self.config.head_timeout, self.head_started) {
+            if now >= started + limit {
+                self.close_with(CloseReason::HeadTimeout);
+                return;
+            }
         }
         if let Some(idle) = self.config.idle_timeout {
             if now >= self.last_input + idle {
@@ -436,6 +452,11 @@ impl Connection {
         let bind = (!self.ever_bound && self.auth.is_none())
             .then_some(self.created + self.config.bind_timeout);
         let idle = self.config.idle_timeout.map(|d| self.last_input + d);
+        let head = self
+            .config
+            .head_timeout
+            .zip(self.head_started)
+            .map(|(d, at)| at + d);
         let keepalive = self
             .config
             .keepalive_interval
@@ -446,6 +467,7 @@ impl Connection {
             self.message_timers.keys().next().map(|&(at, _)| at),
             bind,
             idle,
+            head,
             keepalive,
             self.auth.as_ref().and_then(AuthClient::deadline),
         ]

@@ -158,6 +158,16 @@ impl Parser {
         self.offset
     }
 
+    /// Whether the parser holds part of a chunk's start line or headers:
+    /// a head has begun and not ended.
+    pub fn in_head(&self) -> bool {
+        match self.state {
+            State::Start => !self.buf.is_empty(),
+            State::Head { .. } => true,
+            State::Body(_) | State::Skip(_) => false,
+        }
+    }
+
     /// Whether the parser sits between two chunks with nothing buffered.
     pub fn is_idle(&self) -> bool {
         matches!(self.state, State::Start) && self.buf.is_empty() && self.pending_end.is_none()
