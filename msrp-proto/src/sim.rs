@@ -17,6 +17,8 @@ use bytes::Bytes;
 
 use crate::connection::{Connection, Event};
 
+pub mod ops;
+
 /// One end of the [`Pair`].
 #[derive(Debug)]
 pub struct Side {
@@ -161,8 +163,11 @@ impl Pair {
 
     /// When something next happens without outside help.
     pub fn next_wakeup(&self) -> Option<Instant> {
+        // Segments count only for a side that will read them: not a stalled
+        // one, nor one whose connection wants no input (closed, or waiting
+        // for the application) — time must not stand still waiting for them.
         let arrival = |side: &Side| {
-            (!side.stalled)
+            (!side.stalled && side.conn.wants_input())
                 .then(|| side.inbound.front().map(|(at, _)| *at))
                 .flatten()
         };

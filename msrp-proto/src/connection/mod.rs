@@ -477,7 +477,11 @@ impl Connection {
     }
 
     fn resume_input(&mut self) {
-        if self.wants_input() && self.parser.buffered() > 0 {
+        // Not `buffered() > 0`: the parser may hold an event with no bytes
+        // left behind it (the end-line of a chunk whose head was parked for
+        // a bind request), and the request must not wait for more input to
+        // be answered (RFC 4975 §5.4).
+        if self.wants_input() && !self.parser.is_idle() {
             self.process_input();
         }
         if self.eof_pending && self.wants_input() {
@@ -640,6 +644,13 @@ impl Connection {
             .collect();
         for id in ids {
             self.stop_message(&id, stop.clone());
+            // Only the chunk in flight can still end with `#`: a message
+            // interrupted earlier would need a `#` chunk addressed through
+            // the session, which is going away. It ends now (its peer drops
+            // it with the session), or it would never get its outcome.
+            if !self.is_in_flight(&id) {
+                self.conclude(&id);
+            }
         }
         let incoming: Vec<MessageId> = self.sessions[index].incoming.keys().cloned().collect();
         for id in incoming {
@@ -945,6 +956,10 @@ fn body_collides<'a>(
     tid: &str,
 ) -> bool {
     let needle_len = 9 + tid.len();
+    // The last `needle_len - 1` bytes before the current piece, across as
+    // many earlier pieces as it takes: a needle may span several short
+    // pieces (RFC 4975 §7.1 — the end-line must not occur in the body).
+    let mut tail: Vec<u8> = Vec::new();
     let mut seam: Vec<u8> = Vec::new();
     let mut left = len;
     for piece in data {
@@ -956,14 +971,16 @@ fn body_collides<'a>(
         if wire::find_end_line_in_body(piece, tid.as_bytes(), finder).is_some() {
             return true;
         }
-        // The needle may straddle the previous piece and this one.
-        seam.extend_from_slice(&piece[..piece.len().min(needle_len)]);
+        // A needle that ends in this piece and starts before it.
+        seam.clear();
+        seam.extend_from_slice(&tail);
+        seam.extend_from_slice(&piece[..piece.len().min(needle_len - 1)]);
         if wire::find_end_line_in_body(&seam, tid.as_bytes(), finder).is_some() {
             return true;
         }
-        let keep = piece.len().min(needle_len - 1);
-        seam.clear();
-        seam.extend_from_slice(&piece[piece.len() - keep..]);
+        tail.extend_from_slice(&piece[piece.len().saturating_sub(needle_len - 1)..]);
+        let excess = tail.len().saturating_sub(needle_len - 1);
+        tail.drain(..excess);
     }
     false
 }

@@ -312,13 +312,24 @@ impl Connection {
         if msg.finished {
             return Err(CommandError::Finished);
         }
+        if msg.stop.is_some() {
+            // Aborted or failed, its `#` not yet sent: ended for the
+            // application, as `write` already answers.
+            return Err(CommandError::UnknownMessage);
+        }
         let written = msg.next - 1 + msg.buffered as u64;
         if msg.total.is_some_and(|total| written < total) {
             return Err(CommandError::TooShort);
         }
         msg.finished = true;
         msg.total = Some(written);
-        self.make_ready(id);
+        if msg.all_sent {
+            // Its last chunk already went out: the outcome may be known.
+            let now = self.now;
+            self.settle(id, now);
+        } else {
+            self.make_ready(id);
+        }
         Ok(())
     }
 
@@ -381,6 +392,11 @@ impl Connection {
         }
     }
 
+    /// Whether a chunk of `id` is being sent.
+    pub(crate) fn is_in_flight(&self, id: &MessageId) -> bool {
+        self.current.as_ref().is_some_and(|c| &c.message == id)
+    }
+
     /// Emits the outcome of a stopped or finished message and forgets it.
     pub(crate) fn conclude(&mut self, id: &MessageId) {
         if let Some(msg) = self.messages.remove(id) {
@@ -412,7 +428,9 @@ impl Connection {
         let Some(msg) = self.messages.get_mut(id) else {
             return;
         };
-        if !msg.all_sent || msg.unacked > 0 || msg.stop.is_some() {
+        // The outcome waits for `finish` too: until then the application
+        // may still call it (and its message must still exist).
+        if !msg.all_sent || !msg.finished || msg.unacked > 0 || msg.stop.is_some() {
             return;
         }
         let size = msg.next - 1;
@@ -512,6 +530,7 @@ impl Connection {
         if let Some(msg) = msg {
             let size = msg.total.unwrap_or(msg.next - 1);
             if msg.all_sent
+                && msg.finished
                 && msg.stop.is_none()
                 && msg.confirmed.covers(size)
                 && msg.success_report
@@ -544,7 +563,12 @@ impl Connection {
             return Some(self.end_chunk(Continuation::Aborted, now));
         }
         if cur.remaining == 0 {
-            let complete = msg.finished && msg.buffered == 0;
+            // The last chunk ends with `$` (RFC 4975 §7.1.1). With a size
+            // announced up front, the chunk that carries its last byte is
+            // the last, even before `finish`: a later empty `$` chunk would
+            // reach a receiver that already completed the message.
+            let all_written = msg.total == Some(msg.next - 1);
+            let complete = msg.buffered == 0 && (msg.finished || all_written);
             let flag = if complete {
                 Continuation::Complete
             } else {
@@ -635,8 +659,12 @@ impl Connection {
         if let Some(rest) = remaining_total {
             len = len.min(usize::try_from(rest).unwrap_or(usize::MAX));
         }
-        let empty_message = msg.finished && msg.total == Some(0) && msg.next == 1;
-        if len == 0 && !aborting && !empty_message {
+        // A finished message with no bytes left still owes the chunk that
+        // ends it with `$` (RFC 4975 §7.1.1): an empty message, or one written
+        // piece by piece whose last bytes went out (ending `+`) before
+        // `finish` told its size. That chunk has an empty body.
+        let closing = msg.finished && msg.buffered == 0 && !msg.all_sent;
+        if len == 0 && !aborting && !closing {
             return None;
         }
         let tid = self.fresh_tid(id, len);

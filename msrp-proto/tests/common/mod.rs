@@ -10,6 +10,10 @@ use msrp_proto::connection::{
 };
 use msrp_proto::sim::Pair;
 
+mod solo;
+#[allow(unused_imports)] // not every test file uses the hand-driven side
+pub use solo::*;
+
 pub const ALICE: &str = "msrp://127.0.0.1:7777/alice1234;tcp";
 pub const BOB: &str = "msrp://127.0.0.1:8888/bob56789;tcp";
 
