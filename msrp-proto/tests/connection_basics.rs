@@ -365,3 +365,28 @@ fn a_header_block_trickled_slower_than_the_head_timeout_closes_the_connection() 
         }
     )));
 }
+
+/// §7.1.1: with `Failure-Report: partial` the receiver still sends error
+/// responses, and they still fail the message — found by the chunk's
+/// transaction id although partial chunks keep no transaction record.
+#[test]
+fn an_error_response_still_fails_a_partial_message() {
+    let mut t = bound_pair(Config::default(), Config::default(), |s| {
+        s.accept_types(["text/*"])
+    });
+    let id = t
+        .pair
+        .a
+        .conn
+        .send_message(
+            t.alice,
+            OutgoingMessage::new("image/png")
+                .body(&b"\x89PNG"[..])
+                .failure_report(FailureReport::Partial),
+        )
+        .unwrap();
+    t.pair.drive();
+    assert!(
+        matches!(&outcomes(&t.pair.a.take_events())[..], [(m, Outcome::Failed { code: 415, .. })] if *m == id)
+    );
+}

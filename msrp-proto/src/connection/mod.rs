@@ -901,11 +901,15 @@ impl Connection {
         let Some(code) = head.response_code() else {
             return;
         };
-        let Some(kind) = self.transactions.take(head.transaction_id()) else {
-            return;
-        };
         let now = self.now;
         let comment = head.response_comment();
+        let Some(kind) = self.transactions.take(head.transaction_id()) else {
+            // An error for a chunk sent with `Failure-Report: partial`.
+            if let Some(message) = self.partial_message_of(head.transaction_id()) {
+                self.on_chunk_response(&message, code, comment, now);
+            }
+            return;
+        };
         match kind {
             TxKind::Chunk { message, .. } => self.on_chunk_response(&message, code, comment, now),
             TxKind::Bind(session) if code == 200 => {

@@ -152,7 +152,16 @@ pub(crate) struct OutMessage {
     owes_abort_chunk: bool,
     waiting_timer: bool,
     blocked: bool,
+    /// Random start of every transaction id of this message's chunks: an
+    /// error response to a `Failure-Report: partial` chunk finds its message
+    /// by it, so such chunks need no record of their own (their number would
+    /// otherwise grow with the sending rate).
+    tid_prefix: String,
 }
+
+/// Length of [`OutMessage::tid_prefix`]; the rest of a chunk's transaction id
+/// is as long again, so each id keeps 71 random bits of its own.
+const TID_PREFIX_LEN: usize = 12;
 
 /// The chunk being sent.
 #[derive(Debug)]
@@ -263,6 +272,7 @@ impl Connection {
                 owes_abort_chunk: false,
                 waiting_timer: false,
                 blocked: false,
+                tid_prefix: self.ids.alphanumeric(TID_PREFIX_LEN),
             },
         );
         if bound {
@@ -690,7 +700,8 @@ impl Connection {
         head.put_slice(&msg.mime);
         head.put_slice(b"\r\n");
         let expects_ok = msg.failure_report == FailureReport::Yes;
-        if !aborting && msg.failure_report != FailureReport::No {
+        // Partial chunks are found by their tid prefix instead of a record.
+        if !aborting && expects_ok {
             self.transactions.insert(
                 tid.clone(),
                 TxKind::Chunk {
@@ -718,7 +729,12 @@ impl Connection {
     /// A transaction id that does not occur as an end-line in the next
     /// `len` buffered bytes of the message (RFC 4975 §7.1).
     fn fresh_tid(&mut self, id: &MessageId, len: usize) -> String {
-        let mut tid = self.ids.transaction_id();
+        let prefix = self
+            .messages
+            .get(id)
+            .map(|m| m.tid_prefix.clone())
+            .unwrap_or_default();
+        let mut tid = prefix.clone() + &self.ids.alphanumeric(TID_PREFIX_LEN);
         for _ in 0..16 {
             let Some(msg) = self.messages.get(id) else {
                 break;
@@ -726,8 +742,18 @@ impl Connection {
             if !self.body_collides(msg.data.iter(), len, &tid) {
                 break;
             }
-            tid = self.ids.transaction_id();
+            tid = prefix.clone() + &self.ids.alphanumeric(TID_PREFIX_LEN);
         }
         tid
+    }
+
+    /// The `Failure-Report: partial` message whose chunk an unknown
+    /// transaction id belongs to, if any (see [`OutMessage::tid_prefix`]).
+    pub(crate) fn partial_message_of(&self, tid: &str) -> Option<MessageId> {
+        let prefix = tid.get(..TID_PREFIX_LEN)?;
+        self.messages
+            .iter()
+            .find(|(_, m)| m.failure_report == FailureReport::Partial && m.tid_prefix == prefix)
+            .map(|(id, _)| id.clone())
     }
 }
