@@ -6,3 +6,6 @@
 
 #[doc = include_str!("../guide/01-wire-format.md")]
 pub mod wire_format {}
+
+#[doc = include_str!("../guide/02-connection.md")]
+pub mod connection {}
