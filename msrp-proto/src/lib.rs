@@ -2,6 +2,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+// The fuzz oracles: compiled in every build so the harness is type-checked
+// and run by `cargo test` on stable (see the module docs).
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ident;
 pub mod path;
 pub mod uri;
