@@ -1,2 +1,180 @@
-//! Parser benchmarks (placeholder).
-fn main() {}
+//! Parser and encoder throughput, each against the baseline it is judged by.
+//!
+//! - `send_64k`: a SEND chunk with a 64 KiB random body through [`Parser`],
+//!   against a bare `memchr::memmem` scan for the chunk's end-line over the
+//!   same bytes (the least any parser must do). Target: parser ≥ 0.5×.
+//! - `small_chunk`: a ~250-byte SEND chunk parsed to completion, alone and
+//!   in 64 KiB batches of pipelined chunks as a busy connection delivers
+//!   them. Target: ≤ 200 ns per chunk.
+//! - `near_miss`: a 64 KiB body made of near-miss end-lines (another
+//!   transaction's, and this one's followed by a non-flag byte): the
+//!   adversarial case for the end-line search, against the same baseline.
+//! - `encode`: a 64 KiB SEND chunk (vectored, body not copied) and a small one.
+//!
+//! Run with `cargo bench -p msrp-proto --bench parse`.
+
+use std::hint::black_box;
+
+use bytes::Bytes;
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use memchr::memmem::Finder;
+use msrp_proto::Path;
+use msrp_proto::ident::IdGenerator;
+use msrp_proto::wire::{
+    ByteRange, Chunk, ChunkHead, Continuation, Encoder, Event, Limits, Method, Parser,
+};
+
+const TID: &str = "a786hjs2";
+const BODY_64K: usize = 64 * 1024;
+
+/// Deterministic pseudo-random bytes (xorshift), so every run parses the
+/// same input.
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// A SEND chunk as RFC 4975 §7.1 has a client send it.
+fn send_chunk(tid: &str, body: Bytes) -> Chunk {
+    let to: Path = "msrp://bob.example.com:8888/9di4eae923wzd;tcp"
+        .parse()
+        .expect("valid path");
+    let from: Path = "msrp://alicepc.example.com:7777/iau39soe2843z;tcp"
+        .parse()
+        .expect("valid path");
+    let len = body.len() as u64;
+    let head = ChunkHead::request(Method::Send, tid)
+        .to_path(&to)
+        .from_path(&from)
+        .message_id("87652491")
+        .byte_range(ByteRange::new(1, Some(len), Some(len)).expect("valid range"))
+        .content_type("text/plain")
+        .build()
+        .expect("valid head");
+    Chunk::new(head, Some(body), Continuation::Complete)
+}
+
+fn wire(chunk: &Chunk) -> Vec<u8> {
+    let mut ids = IdGenerator::from_seed([0; 32]);
+    let encoded = Encoder::new().encode(chunk, &mut ids).expect("encodes");
+    assert_eq!(encoded.transaction_id(), chunk.head().transaction_id());
+    encoded.to_vec()
+}
+
+/// Feeds `bytes` and takes every event out; returns the chunks completed.
+/// The parser is reused across iterations, as on a long-lived connection.
+fn parse(parser: &mut Parser, bytes: &[u8]) -> usize {
+    parser.feed(bytes);
+    let mut chunks = 0;
+    while let Some(event) = parser.next().expect("valid input") {
+        // By reference: the events are large, and moving them is the
+        // consumer's cost, not the parser's.
+        if let Event::End(_) = black_box(&event) {
+            chunks += 1;
+        }
+    }
+    chunks
+}
+
+/// The baseline: every occurrence of `\r\n-------<tid>`, which is what any
+/// end-line search must at least look at.
+fn scan(finder: &Finder<'_>, bytes: &[u8]) -> usize {
+    finder.find_iter(bytes).count()
+}
+
+fn end_line_finder() -> Finder<'static> {
+    Finder::new(format!("\r\n-------{TID}").as_bytes()).into_owned()
+}
+
+fn send_64k(c: &mut Criterion) {
+    let bytes = wire(&send_chunk(TID, Bytes::from(random_bytes(BODY_64K))));
+    let mut group = c.benchmark_group("send_64k");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    let mut parser = Parser::new(Limits::default());
+    group.bench_function("parser", |b| {
+        b.iter(|| assert_eq!(parse(&mut parser, black_box(&bytes)), 1));
+    });
+    let finder = end_line_finder();
+    group.bench_function("memmem", |b| {
+        b.iter(|| assert_eq!(scan(&finder, black_box(&bytes)), 1));
+    });
+    group.finish();
+}
+
+fn small_chunk(c: &mut Criterion) {
+    let text = Bytes::from_static(b"Hey Bob, are you there? Lunch at noon?");
+    let one = wire(&send_chunk(TID, text));
+    let mut group = c.benchmark_group("small_chunk");
+    group.throughput(Throughput::Elements(1));
+    let mut parser = Parser::new(Limits::default());
+    group.bench_function(format!("one_{}_bytes", one.len()), |b| {
+        b.iter(|| assert_eq!(parse(&mut parser, black_box(&one)), 1));
+    });
+    // A busy connection: one 64 KiB read holding many pipelined chunks.
+    let count = BODY_64K / one.len();
+    let batch = one.repeat(count);
+    group.throughput(Throughput::Elements(count as u64));
+    group.bench_function(format!("batch_of_{count}"), |b| {
+        b.iter(|| assert_eq!(parse(&mut parser, black_box(&batch)), count));
+    });
+    group.finish();
+}
+
+fn near_miss(c: &mut Criterion) {
+    // Built by hand: the encoder would rightly refuse to send a body that
+    // holds this chunk's tid after `\r\n-------`.
+    let near = format!("\r\n-------b786hjs2$\r\n\r\n-------{TID}X\r\n");
+    let body = near.repeat(BODY_64K / near.len());
+    let head = wire(&send_chunk(TID, Bytes::new()));
+    let end = format!("\r\n-------{TID}$\r\n");
+    // The head of an empty-bodied chunk, then our body and end-line.
+    let head = &head[..head.len() - end.len()];
+    let bytes = [head, body.as_bytes(), end.as_bytes()].concat();
+    let mut group = c.benchmark_group("near_miss");
+    group.throughput(Throughput::Bytes(bytes.len() as u64));
+    let mut parser = Parser::new(Limits::default());
+    group.bench_function("parser", |b| {
+        b.iter(|| assert_eq!(parse(&mut parser, black_box(&bytes)), 1));
+    });
+    let finder = end_line_finder();
+    let expected = scan(&finder, &bytes);
+    group.bench_function("memmem", |b| {
+        b.iter(|| assert_eq!(scan(&finder, black_box(&bytes)), expected));
+    });
+    group.finish();
+}
+
+fn encode(c: &mut Criterion) {
+    let encoder = Encoder::new();
+    let mut ids = IdGenerator::from_seed([1; 32]);
+    let mut group = c.benchmark_group("encode");
+    let large = send_chunk(TID, Bytes::from(random_bytes(BODY_64K)));
+    group.throughput(Throughput::Bytes(wire(&large).len() as u64));
+    group.bench_function("send_64k", |b| {
+        b.iter(|| {
+            encoder
+                .encode(black_box(&large), &mut ids)
+                .expect("encodes")
+        });
+    });
+    let small = send_chunk(TID, Bytes::from_static(b"Hey Bob, are you there?"));
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("small_chunk", |b| {
+        b.iter(|| {
+            encoder
+                .encode(black_box(&small), &mut ids)
+                .expect("encodes")
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, send_64k, small_chunk, near_miss, encode);
+criterion_main!(benches);

@@ -56,6 +56,10 @@
 #![deny(missing_docs)]
 
 pub mod connection;
+// The fuzz oracles: compiled in every build so the harness is type-checked
+// and run by `cargo test` on stable (see the module docs).
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod ident;
 pub mod path;
 #[doc(hidden)]

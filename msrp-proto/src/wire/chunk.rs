@@ -222,13 +222,45 @@ impl ChunkReader {
             let range = chunk.head.byte_range_or_default();
             let start = range.start.saturating_add(self.delivered);
             chunk.segment = Some(self.segments);
+            // `start + len - 1`, clamped: a peer may send any start up to
+            // u64::MAX (`18446744073709551615-*/*` is a valid Byte-Range).
+            // `start` is at least 1, as every parsed Byte-Range's is.
             chunk.byte_range = Some(ByteRange {
                 start,
-                end: Some((start + len).saturating_sub(1)),
+                end: Some((start - 1).saturating_add(len)),
                 total: range.total,
             });
         }
         self.delivered += len;
         Some(chunk)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the `parse_stream` fuzz oracle: a virtual chunk of a chunk
+    /// whose Byte-Range starts at u64::MAX overflowed computing its end.
+    #[test]
+    fn virtual_chunks_of_a_range_starting_at_u64_max() {
+        let mut reader = ChunkReader::with_segment_size(Limits::default(), 4);
+        reader.feed(
+            b"MSRP abcd SEND\r\nTo-Path: msrp://b:1/s;tcp\r\nFrom-Path: msrp://a:2/t;tcp\r\n\
+              Byte-Range: 18446744073709551615-*/*\r\n\r\n0123456789abcdef",
+        );
+        let chunk = reader.next_chunk().unwrap().unwrap();
+        assert_eq!(chunk.segment(), Some(1));
+        let range = ByteRange {
+            start: u64::MAX,
+            end: Some(u64::MAX),
+            total: None,
+        };
+        assert_eq!(chunk.byte_range(), Some(range));
+        reader.feed(b"\r\n-------abcd$\r\n");
+        let last = reader.next_chunk().unwrap().unwrap();
+        assert_eq!(last.segment(), Some(2));
+        assert_eq!(last.byte_range(), Some(range));
+        assert_eq!(last.continuation(), Continuation::Complete);
     }
 }

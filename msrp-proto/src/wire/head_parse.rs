@@ -138,10 +138,12 @@ pub(crate) fn assemble(
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
-    if std::str::from_utf8(&raw).is_err() {
+    // Validated once: names and values are then sliced from this text, on
+    // the ASCII delimiters the spans fall on.
+    let Ok(text) = std::str::from_utf8(&raw) else {
         let bad = raw.utf8_chunks().next().map_or(0, |c| c.valid().len());
         return Err(at(ParseErrorKind::HeaderCharacter, bad));
-    }
+    };
     let mut fields = Vec::with_capacity(parts.lines.len());
     for span in parts.lines {
         let line = &raw[span.range()];
@@ -150,16 +152,14 @@ pub(crate) fn assemble(
         }
         let (name, value) =
             split_header_line(line, span.start as usize).map_err(|(k, p)| at(k, p))?;
-        let known = std::str::from_utf8(&raw[name.range()])
-            .ok()
-            .and_then(HeaderName::lookup);
+        let known = text.get(name.range()).and_then(HeaderName::lookup);
         fields.push(Field { name, value, known });
     }
 
     let mut typed = TypedHeaders::default();
     let mut first_fault: Option<Fault> = None;
     for field in &fields {
-        if let Err(fault) = typed.take(&raw, field, limits) {
+        if let Err(fault) = typed.take(&raw, text, field, limits) {
             first_fault.get_or_insert(fault);
         }
     }
@@ -234,7 +234,14 @@ struct TypedHeaders {
 
 impl TypedHeaders {
     /// Validates one header and keeps its value if the protocol needs it.
-    fn take(&mut self, raw: &Bytes, field: &Field, limits: &Limits) -> Result<(), Fault> {
+    /// `text` is `raw` as text.
+    fn take(
+        &mut self,
+        raw: &Bytes,
+        text: &str,
+        field: &Field,
+        limits: &Limits,
+    ) -> Result<(), Fault> {
         let Some(name) = field.known else {
             return Ok(());
         };
@@ -249,7 +256,7 @@ impl TypedHeaders {
         }
         self.seen |= bit;
         let value_at = field.value.start as usize;
-        let text = std::str::from_utf8(&raw[field.value.range()]).unwrap_or("");
+        let text = text.get(field.value.range()).unwrap_or("");
         let invalid = |error: HeaderError| {
             let pos = match &error {
                 HeaderError::Path(e) => value_at + e.offset(),
