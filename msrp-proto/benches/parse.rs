@@ -15,8 +15,8 @@
 
 use std::hint::black_box;
 
-use bytes::Bytes;
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use bytes::{Bytes, BytesMut};
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use memchr::memmem::Finder;
 use msrp_proto::Path;
 use msrp_proto::ident::IdGenerator;
@@ -100,6 +100,24 @@ fn send_64k(c: &mut Criterion) {
     let mut parser = Parser::new(Limits::default());
     group.bench_function("parser", |b| {
         b.iter(|| assert_eq!(parse(&mut parser, black_box(&bytes)), 1));
+    });
+    // The same chunk handed over in a buffer the caller owns (as a reader
+    // that reads into its own `BytesMut` would): no copy into the parser.
+    group.bench_function("parser_owned", |b| {
+        b.iter_batched(
+            || BytesMut::from(&bytes[..]),
+            |owned| {
+                parser.feed_bytes(owned);
+                let mut chunks = 0;
+                while let Some(event) = parser.next().expect("valid input") {
+                    if let Event::End(_) = black_box(&event) {
+                        chunks += 1;
+                    }
+                }
+                assert_eq!(chunks, 1);
+            },
+            BatchSize::SmallInput,
+        );
     });
     let finder = end_line_finder();
     group.bench_function("memmem", |b| {

@@ -386,7 +386,10 @@ fn send_through(write: impl FnOnce(&mut Linked) -> MessageId) -> (Vec<Sent>, Vec
 fn likely_tids() -> Vec<String> {
     let mut ids = IdGenerator::from_seed([1; 32]);
     let draws: Vec<String> = (0..14).map(|_| ids.alphanumeric(12)).collect();
-    draws.windows(2).map(|w| format!("{}{}", w[0], w[1])).collect()
+    draws
+        .windows(2)
+        .map(|w| format!("{}{}", w[0], w[1]))
+        .collect()
 }
 
 fn assert_no_chunk_holds_its_end_line(log: &[Sent]) {

@@ -202,7 +202,13 @@ impl HeadBuilder {
             lines: &lines,
             has_body: false,
         };
-        head_parse::assemble(raw.freeze(), parts, limits, 0)
+        head_parse::assemble(
+            raw.freeze(),
+            parts,
+            limits,
+            &mut head_parse::PathCache::default(),
+            0,
+        )
     }
 }
 

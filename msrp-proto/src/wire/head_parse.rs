@@ -9,6 +9,7 @@ use bytes::Bytes;
 
 use crate::ident::is_ident;
 use crate::path::Path;
+use crate::uri::UriError;
 use crate::wire::head::{Field, Line, Parsed, Span};
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
@@ -113,6 +114,33 @@ fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span), Fault> {
     ))
 }
 
+/// The To-Path and From-Path of the previous chunk. A session repeats the
+/// same path headers on every chunk, and parsing their URIs was the largest
+/// cost of a small chunk; an identical header now reuses the parsed path.
+#[derive(Debug, Default)]
+pub(crate) struct PathCache {
+    slots: [Option<(Bytes, Path)>; 2],
+}
+
+impl PathCache {
+    const TO: usize = 0;
+    const FROM: usize = 1;
+
+    fn path(&mut self, slot: usize, value: &[u8], max_uris: usize) -> Result<Path, UriError> {
+        if let Some((text, path)) = &self.slots[slot] {
+            if text[..] == *value && path.len() <= max_uris {
+                return Ok(path.clone());
+            }
+        }
+        // The cached path owns a copy of its text, so it does not keep a
+        // whole receive buffer alive.
+        let text = Bytes::copy_from_slice(value);
+        let path = Path::from_shared(&text, max_uris)?;
+        self.slots[slot] = Some((text, path.clone()));
+        Ok(path)
+    }
+}
+
 /// What [`assemble`] needs besides the bytes.
 pub(crate) struct HeadParts<'a> {
     pub(crate) transaction_id: Span,
@@ -135,6 +163,7 @@ pub(crate) fn assemble(
     raw: Bytes,
     parts: HeadParts<'_>,
     limits: &Limits,
+    cache: &mut PathCache,
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
@@ -159,7 +188,7 @@ pub(crate) fn assemble(
     let mut typed = TypedHeaders::default();
     let mut first_fault: Option<Fault> = None;
     for field in &fields {
-        if let Err(fault) = typed.take(&raw, text, field, limits) {
+        if let Err(fault) = typed.take(&raw, text, field, limits, cache) {
             first_fault.get_or_insert(fault);
         }
     }
@@ -241,6 +270,7 @@ impl TypedHeaders {
         text: &str,
         field: &Field,
         limits: &Limits,
+        cache: &mut PathCache,
     ) -> Result<(), Fault> {
         let Some(name) = field.known else {
             return Ok(());
@@ -270,11 +300,19 @@ impl TypedHeaders {
                 pos,
             )
         };
-        let path = || Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris);
+        let max = limits.max_path_uris;
+        let path = || Path::from_shared(&raw.slice(field.value.range()), max);
+        let value = &raw[field.value.range()];
         let seconds = || parse_decimal(text, u64::from(u32::MAX)).map(|n| n as u32);
         match name {
-            HeaderName::ToPath => self.to_path = Some(path().map_err(|e| invalid(e.into()))?),
-            HeaderName::FromPath => self.from_path = Some(path().map_err(|e| invalid(e.into()))?),
+            HeaderName::ToPath => {
+                let path = cache.path(PathCache::TO, value, max);
+                self.to_path = Some(path.map_err(|e| invalid(e.into()))?);
+            }
+            HeaderName::FromPath => {
+                let path = cache.path(PathCache::FROM, value, max);
+                self.from_path = Some(path.map_err(|e| invalid(e.into()))?);
+            }
             HeaderName::UsePath => self.use_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::MessageId if is_ident(text.as_bytes()) => {
                 self.message_id = Some(field.value);

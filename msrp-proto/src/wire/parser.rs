@@ -114,6 +114,7 @@ pub struct Parser {
     pending_end: Option<Continuation>,
     failed: Option<ParseError>,
     end_finder: Finder<'static>,
+    paths: head_parse::PathCache,
 }
 
 impl Parser {
@@ -129,6 +130,7 @@ impl Parser {
             pending_end: None,
             failed: None,
             end_finder: Finder::new(END_LINE_PREFIX),
+            paths: head_parse::PathCache::default(),
         }
     }
 
@@ -142,9 +144,21 @@ impl Parser {
         &self.limits
     }
 
-    /// Appends received bytes.
+    /// Appends received bytes (copying them into the parser's buffer).
     pub fn feed(&mut self, data: &[u8]) {
         self.buf.extend_from_slice(data);
+    }
+
+    /// Appends received bytes the caller owns. When the parser holds nothing
+    /// (between chunks, or after a read that ended on a piece boundary) it
+    /// takes the buffer over instead of copying it, and body pieces are then
+    /// handed out as slices of the caller's own allocation.
+    pub fn feed_bytes(&mut self, data: BytesMut) {
+        if self.buf.is_empty() {
+            self.buf = data;
+        } else {
+            self.buf.extend_from_slice(&data);
+        }
     }
 
     /// Bytes received and not yet handed out.
@@ -393,19 +407,20 @@ impl Parser {
             lines: &self.lines,
             has_body: bodiless_flag.is_none(),
         };
-        let head = head_parse::assemble(raw, parts, &self.limits, head_offset).and_then(|head| {
-            if head.is_request() || !head.has_body() {
-                return Ok(head);
-            }
-            let rejected = RejectedChunk {
-                transaction_id: head.transaction_id().to_owned(),
-                method: None,
-                to_path: Some(head.to_path().clone()),
-                from_path: Some(head.from_path().clone()),
-            };
-            let at = head_offset + head_len as u64;
-            Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
-        });
+        let head = head_parse::assemble(raw, parts, &self.limits, &mut self.paths, head_offset)
+            .and_then(|head| {
+                if head.is_request() || !head.has_body() {
+                    return Ok(head);
+                }
+                let rejected = RejectedChunk {
+                    transaction_id: head.transaction_id().to_owned(),
+                    method: None,
+                    to_path: Some(head.to_path().clone()),
+                    from_path: Some(head.from_path().clone()),
+                };
+                let at = head_offset + head_len as u64;
+                Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
+            });
         let body = BodyState {
             scanner: EndLineScanner::new(tid),
             done: 0,
