@@ -12,10 +12,13 @@ use memchr::memmem::Finder;
 
 use crate::wire::end_line::{END_LINE_PREFIX, EndLineScanner, Scan, Tid};
 use crate::wire::head::{Line, Span};
-use crate::wire::head_parse::{self, HeadParts};
+use crate::wire::head_parse::{self, HeadParts, PathCache};
 use crate::wire::{
     ChunkHead, Continuation, Limits, Method, ParseError, ParseErrorKind, RejectedChunk,
 };
+
+/// The least the receive buffer grows by when it must (see [`Parser::feed`]).
+const FEED_BLOCK: usize = 4096;
 
 /// What the parser found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +117,8 @@ pub struct Parser {
     pending_end: Option<Continuation>,
     failed: Option<ParseError>,
     end_finder: Finder<'static>,
+    /// Paths of recent heads, to skip parsing the same ones again.
+    paths: PathCache,
 }
 
 impl Parser {
@@ -129,6 +134,7 @@ impl Parser {
             pending_end: None,
             failed: None,
             end_finder: Finder::new(END_LINE_PREFIX),
+            paths: PathCache::default(),
         }
     }
 
@@ -144,6 +150,14 @@ impl Parser {
 
     /// Appends received bytes.
     pub fn feed(&mut self, data: &[u8]) {
+        // Heads and body pieces handed out share the buffer's allocation, so
+        // while one is alive the next feed cannot reuse it and allocates
+        // anew, by default just enough for `data`. Reserving a block at a
+        // time lets the next small feeds (heads, responses) land in the
+        // same allocation: one allocation per block instead of one per feed.
+        if self.buf.capacity() - self.buf.len() < data.len() {
+            self.buf.reserve(data.len().max(FEED_BLOCK));
+        }
         self.buf.extend_from_slice(data);
     }
 
@@ -378,6 +392,7 @@ impl Parser {
             headers_start: start_line_len,
             lines: &self.lines,
             has_body: bodiless_flag.is_none(),
+            paths: Some(&mut self.paths),
         };
         let head = head_parse::assemble(raw, parts, &self.limits, head_offset).and_then(|head| {
             if head.is_request() || !head.has_body() {
