@@ -201,14 +201,9 @@ impl HeadBuilder {
             headers_start: start_line_len + 2,
             lines: &lines,
             has_body: false,
+            paths: None,
         };
-        head_parse::assemble(
-            raw.freeze(),
-            parts,
-            limits,
-            &mut head_parse::PathCache::default(),
-            0,
-        )
+        head_parse::assemble(raw.freeze(), parts, limits, 0)
     }
 }
 

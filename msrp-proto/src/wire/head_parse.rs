@@ -114,33 +114,6 @@ fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span), Fault> {
     ))
 }
 
-/// The To-Path and From-Path of the previous chunk. A session repeats the
-/// same path headers on every chunk, and parsing their URIs was the largest
-/// cost of a small chunk; an identical header now reuses the parsed path.
-#[derive(Debug, Default)]
-pub(crate) struct PathCache {
-    slots: [Option<(Bytes, Path)>; 2],
-}
-
-impl PathCache {
-    const TO: usize = 0;
-    const FROM: usize = 1;
-
-    fn path(&mut self, slot: usize, value: &[u8], max_uris: usize) -> Result<Path, UriError> {
-        if let Some((text, path)) = &self.slots[slot] {
-            if text[..] == *value && path.len() <= max_uris {
-                return Ok(path.clone());
-            }
-        }
-        // The cached path owns a copy of its text, so it does not keep a
-        // whole receive buffer alive.
-        let text = Bytes::copy_from_slice(value);
-        let path = Path::from_shared(&text, max_uris)?;
-        self.slots[slot] = Some((text, path.clone()));
-        Ok(path)
-    }
-}
-
 /// What [`assemble`] needs besides the bytes.
 pub(crate) struct HeadParts<'a> {
     pub(crate) transaction_id: Span,
@@ -150,6 +123,42 @@ pub(crate) struct HeadParts<'a> {
     /// Header lines, without their CRLF.
     pub(crate) lines: &'a [Span],
     pub(crate) has_body: bool,
+    /// Paths recently parsed on this stream, if it keeps any.
+    pub(crate) paths: Option<&'a mut PathCache>,
+}
+
+/// How many distinct path values a [`PathCache`] remembers: a direct
+/// connection sees two (each side's URI), one through a relay a few more.
+const PATH_CACHE_SIZE: usize = 4;
+
+/// The path values (To-Path, From-Path, Use-Path) last parsed on one stream,
+/// with their parsed form. Every chunk of a connection carries the same few
+/// paths, and parsing their URIs was the largest cost of a chunk head
+/// (benches/connection.rs); a value seen before is cloned instead. The text
+/// is copied into an allocation of its own, so that the cache does not keep
+/// a receive buffer alive; a cloned path equals the one parsing would give.
+#[derive(Debug, Default)]
+pub(crate) struct PathCache {
+    entries: [Option<(Bytes, Path)>; PATH_CACHE_SIZE],
+    /// The entry replaced next.
+    next: usize,
+}
+
+impl PathCache {
+    /// The path that `value` holds: a clone of the remembered one, or
+    /// parsed (and remembered if valid).
+    fn parse(&mut self, value: &[u8], max_uris: usize) -> Result<Path, UriError> {
+        let mut known = self.entries.iter().flatten();
+        if let Some((_, path)) = known.find(|(text, _)| text[..] == *value) {
+            // Parsed under the same limits, so it is still within them.
+            return Ok(path.clone());
+        }
+        let text = Bytes::copy_from_slice(value);
+        let path = Path::from_shared(&text, max_uris)?;
+        self.entries[self.next] = Some((text, path.clone()));
+        self.next = (self.next + 1) % PATH_CACHE_SIZE;
+        Ok(path)
+    }
 }
 
 /// Builds a [`ChunkHead`] from a complete header block. `raw` holds the start
@@ -161,18 +170,19 @@ pub(crate) struct HeadParts<'a> {
 /// can answer it (RFC 4975 §7.3: 400).
 pub(crate) fn assemble(
     raw: Bytes,
-    parts: HeadParts<'_>,
+    mut parts: HeadParts<'_>,
     limits: &Limits,
-    cache: &mut PathCache,
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
-    // Validated once: names and values are then sliced from this text, on
-    // the ASCII delimiters the spans fall on.
     let Ok(text) = std::str::from_utf8(&raw) else {
         let bad = raw.utf8_chunks().next().map_or(0, |c| c.valid().len());
         return Err(at(ParseErrorKind::HeaderCharacter, bad));
     };
+    // Names and values are taken as slices of `text`, checked once above,
+    // rather than checked again one by one (that was a tenth of the cost
+    // of a head, benches/connection.rs). A span off a character boundary
+    // gives `None` here where `from_utf8` of its bytes would have failed.
     let mut fields = Vec::with_capacity(parts.lines.len());
     for span in parts.lines {
         let line = &raw[span.range()];
@@ -188,7 +198,8 @@ pub(crate) fn assemble(
     let mut typed = TypedHeaders::default();
     let mut first_fault: Option<Fault> = None;
     for field in &fields {
-        if let Err(fault) = typed.take(&raw, text, field, limits, cache) {
+        let value = text.get(field.value.range()).unwrap_or("");
+        if let Err(fault) = typed.take(&raw, value, field, limits, parts.paths.as_deref_mut()) {
             first_fault.get_or_insert(fault);
         }
     }
@@ -262,15 +273,15 @@ struct TypedHeaders {
 }
 
 impl TypedHeaders {
-    /// Validates one header and keeps its value if the protocol needs it.
-    /// `text` is `raw` as text.
+    /// Validates one header (`text` is its value) and keeps the value if
+    /// the protocol needs it.
     fn take(
         &mut self,
         raw: &Bytes,
         text: &str,
         field: &Field,
         limits: &Limits,
-        cache: &mut PathCache,
+        paths: Option<&mut PathCache>,
     ) -> Result<(), Fault> {
         let Some(name) = field.known else {
             return Ok(());
@@ -286,7 +297,6 @@ impl TypedHeaders {
         }
         self.seen |= bit;
         let value_at = field.value.start as usize;
-        let text = text.get(field.value.range()).unwrap_or("");
         let invalid = |error: HeaderError| {
             let pos = match &error {
                 HeaderError::Path(e) => value_at + e.offset(),
@@ -300,19 +310,14 @@ impl TypedHeaders {
                 pos,
             )
         };
-        let max = limits.max_path_uris;
-        let path = || Path::from_shared(&raw.slice(field.value.range()), max);
-        let value = &raw[field.value.range()];
+        let path = || match paths {
+            Some(cache) => cache.parse(&raw[field.value.range()], limits.max_path_uris),
+            None => Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris),
+        };
         let seconds = || parse_decimal(text, u64::from(u32::MAX)).map(|n| n as u32);
         match name {
-            HeaderName::ToPath => {
-                let path = cache.path(PathCache::TO, value, max);
-                self.to_path = Some(path.map_err(|e| invalid(e.into()))?);
-            }
-            HeaderName::FromPath => {
-                let path = cache.path(PathCache::FROM, value, max);
-                self.from_path = Some(path.map_err(|e| invalid(e.into()))?);
-            }
+            HeaderName::ToPath => self.to_path = Some(path().map_err(|e| invalid(e.into()))?),
+            HeaderName::FromPath => self.from_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::UsePath => self.use_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::MessageId if is_ident(text.as_bytes()) => {
                 self.message_id = Some(field.value);

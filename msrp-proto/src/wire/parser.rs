@@ -12,10 +12,13 @@ use memchr::memmem::Finder;
 
 use crate::wire::end_line::{END_LINE_PREFIX, EndLineScanner, Scan, Tid};
 use crate::wire::head::{Line, Span};
-use crate::wire::head_parse::{self, HeadParts};
+use crate::wire::head_parse::{self, HeadParts, PathCache};
 use crate::wire::{
     ChunkHead, Continuation, Limits, Method, ParseError, ParseErrorKind, RejectedChunk,
 };
+
+/// The least the receive buffer grows by when it must (see [`Parser::feed`]).
+const FEED_BLOCK: usize = 4096;
 
 /// What the parser found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +117,8 @@ pub struct Parser {
     pending_end: Option<Continuation>,
     failed: Option<ParseError>,
     end_finder: Finder<'static>,
-    paths: head_parse::PathCache,
+    /// Paths of recent heads, to skip parsing the same ones again.
+    paths: PathCache,
 }
 
 impl Parser {
@@ -130,7 +134,7 @@ impl Parser {
             pending_end: None,
             failed: None,
             end_finder: Finder::new(END_LINE_PREFIX),
-            paths: head_parse::PathCache::default(),
+            paths: PathCache::default(),
         }
     }
 
@@ -146,6 +150,14 @@ impl Parser {
 
     /// Appends received bytes (copying them into the parser's buffer).
     pub fn feed(&mut self, data: &[u8]) {
+        // Heads and body pieces handed out share the buffer's allocation, so
+        // while one is alive the next feed cannot reuse it and allocates
+        // anew, by default just enough for `data`. Reserving a block at a
+        // time lets the next small feeds (heads, responses) land in the
+        // same allocation: one allocation per block instead of one per feed.
+        if self.buf.capacity() - self.buf.len() < data.len() {
+            self.buf.reserve(data.len().max(FEED_BLOCK));
+        }
         self.buf.extend_from_slice(data);
     }
 
@@ -406,21 +418,21 @@ impl Parser {
             headers_start: start_line_len,
             lines: &self.lines,
             has_body: bodiless_flag.is_none(),
+            paths: Some(&mut self.paths),
         };
-        let head = head_parse::assemble(raw, parts, &self.limits, &mut self.paths, head_offset)
-            .and_then(|head| {
-                if head.is_request() || !head.has_body() {
-                    return Ok(head);
-                }
-                let rejected = RejectedChunk {
-                    transaction_id: head.transaction_id().to_owned(),
-                    method: None,
-                    to_path: Some(head.to_path().clone()),
-                    from_path: Some(head.from_path().clone()),
-                };
-                let at = head_offset + head_len as u64;
-                Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
-            });
+        let head = head_parse::assemble(raw, parts, &self.limits, head_offset).and_then(|head| {
+            if head.is_request() || !head.has_body() {
+                return Ok(head);
+            }
+            let rejected = RejectedChunk {
+                transaction_id: head.transaction_id().to_owned(),
+                method: None,
+                to_path: Some(head.to_path().clone()),
+                from_path: Some(head.from_path().clone()),
+            };
+            let at = head_offset + head_len as u64;
+            Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
+        });
         let body = BodyState {
             scanner: EndLineScanner::new(tid),
             done: 0,
