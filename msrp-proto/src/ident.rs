@@ -12,7 +12,7 @@
 //! runtime adapters take it from the operating system, tests pin it), so every
 //! run of the state machines can be replayed exactly.
 
-use rand_chacha::ChaCha20Rng;
+use rand_chacha::ChaCha12Rng;
 use rand_core::{Rng, SeedableRng};
 
 /// Shortest transaction id or Message-ID the grammar allows.
@@ -52,7 +52,8 @@ pub(crate) fn is_ident_char(b: u8) -> bool {
 
 /// A deterministic, cryptographically strong source of identifiers.
 ///
-/// Built from a caller-supplied seed (ChaCha20), so tests replay exactly and
+/// Built from a caller-supplied seed (ChaCha12, the generator behind
+/// `rand`'s `StdRng`), so tests replay exactly and
 /// the runtime adapters seed it from the operating system.
 ///
 /// ```
@@ -65,14 +66,21 @@ pub(crate) fn is_ident_char(b: u8) -> bool {
 /// ```
 #[derive(Debug, Clone)]
 pub struct IdGenerator {
-    rng: ChaCha20Rng,
+    rng: ChaCha12Rng,
+    /// Random bytes drawn and not used yet: one ChaCha block serves
+    /// several identifiers (drawing a block per identifier was a visible cost
+    /// of sending small messages).
+    pool: [u8; 64],
+    used: usize,
 }
 
 impl IdGenerator {
     /// Creates a generator from a 32-byte seed.
     pub fn from_seed(seed: [u8; 32]) -> Self {
         Self {
-            rng: ChaCha20Rng::from_seed(seed),
+            rng: ChaCha12Rng::from_seed(seed),
+            pool: [0; 64],
+            used: 64,
         }
     }
 
@@ -94,19 +102,28 @@ impl IdGenerator {
 
     /// `len` random characters from `[A-Za-z0-9]`, uniformly distributed.
     pub fn alphanumeric(&mut self, len: usize) -> String {
-        let mut out = String::with_capacity(len);
-        let mut pool = [0u8; 32];
-        while out.len() < len {
-            self.rng.fill_bytes(&mut pool);
+        let mut out = vec![0; len];
+        self.fill_alphanumeric(&mut out);
+        out.into_iter().map(char::from).collect()
+    }
+
+    /// Fills `out` with random characters from `[A-Za-z0-9]`, uniformly
+    /// distributed (for identifiers built in place, without a `String`).
+    pub fn fill_alphanumeric(&mut self, out: &mut [u8]) {
+        let mut filled = 0;
+        while filled < out.len() {
+            if self.used == self.pool.len() {
+                self.rng.fill_bytes(&mut self.pool);
+                self.used = 0;
+            }
+            let b = self.pool[self.used];
+            self.used += 1;
             // Rejection sampling keeps the distribution uniform: 248 = 4 × 62.
-            for &b in pool.iter().filter(|&&b| b < 248) {
-                if out.len() == len {
-                    break;
-                }
-                out.push(char::from(ALPHABET[usize::from(b % 62)]));
+            if b < 248 {
+                out[filled] = ALPHABET[usize::from(b % 62)];
+                filled += 1;
             }
         }
-        out
     }
 
     /// Fills `dest` with random bytes (digest client nonces, for example).

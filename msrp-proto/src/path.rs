@@ -8,6 +8,7 @@ use crate::uri::{MsrpUri, UriError, UriErrorKind};
 use bytes::Bytes;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 /// The URI limit [`FromStr`] applies, the same as the parser's default
 /// [`Limits::max_path_uris`](crate::wire::Limits::max_path_uris).
@@ -31,7 +32,9 @@ pub const DEFAULT_MAX_URIS: usize = 16;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Path {
     /// Never empty: every constructor rejects an empty list.
-    uris: Vec<MsrpUri>,
+    // Shared: a path is immutable, and the same path travels in every head
+    // and response of a session, so a clone should not allocate.
+    uris: Arc<[MsrpUri]>,
 }
 
 #[allow(clippy::len_without_is_empty, reason = "a Path is never empty")]
@@ -60,7 +63,7 @@ impl Path {
     }
     /// A path of `uris`, or `None` if the list is empty.
     pub fn new(uris: Vec<MsrpUri>) -> Option<Self> {
-        (!uris.is_empty()).then_some(Self { uris })
+        (!uris.is_empty()).then(|| Self { uris: uris.into() })
     }
     /// The URIs, first hop first.
     pub fn uris(&self) -> &[MsrpUri] {
@@ -87,7 +90,7 @@ impl Path {
     }
     /// The URIs, first hop first.
     pub fn into_vec(self) -> Vec<MsrpUri> {
-        self.uris
+        self.uris.to_vec()
     }
 }
 
@@ -108,7 +111,9 @@ fn words(raw: &[u8]) -> impl Iterator<Item = std::ops::Range<usize>> {
 impl From<MsrpUri> for Path {
     /// A single-hop path.
     fn from(uri: MsrpUri) -> Self {
-        Self { uris: vec![uri] }
+        Self {
+            uris: Arc::from([uri]),
+        }
     }
 }
 
@@ -132,7 +137,7 @@ impl IntoIterator for Path {
     type Item = MsrpUri;
     type IntoIter = std::vec::IntoIter<MsrpUri>;
     fn into_iter(self) -> Self::IntoIter {
-        self.uris.into_iter()
+        self.uris.to_vec().into_iter()
     }
 }
 
@@ -150,7 +155,7 @@ impl fmt::Display for Path {
 
 impl fmt::Debug for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(&self.uris).finish()
+        f.debug_list().entries(self.uris.iter()).finish()
     }
 }
 

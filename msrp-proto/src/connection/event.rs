@@ -26,6 +26,14 @@ impl MessageId {
         Self(Arc::from(id))
     }
 
+    /// A fresh Message-ID from the generator (RFC 4975 §9 `ident`; about
+    /// 95 random bits), built in place.
+    pub(crate) fn random(ids: &mut crate::ident::IdGenerator) -> Self {
+        let mut buf = [0u8; crate::ident::GENERATED_IDENT_LEN];
+        ids.fill_alphanumeric(&mut buf);
+        Self::new(std::str::from_utf8(&buf).unwrap_or("msrp0000"))
+    }
+
     /// The id as sent on the wire.
     pub fn as_str(&self) -> &str {
         &self.0

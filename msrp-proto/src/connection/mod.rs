@@ -63,6 +63,7 @@ mod config;
 mod digest;
 mod error;
 mod event;
+mod fast_hash;
 mod incoming;
 mod outgoing;
 mod ranges;
@@ -71,7 +72,7 @@ mod respond;
 mod session;
 mod transactions;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -90,6 +91,7 @@ pub use outgoing::OutgoingMessage;
 pub use session::{ReceiveMode, SessionConfig};
 
 use auth::AuthClient;
+use fast_hash::FastMap;
 use incoming::Inbound;
 use outgoing::{CurrentChunk, OutMessage, Stop};
 use session::{Session, SessionState};
@@ -125,7 +127,7 @@ pub struct Connection {
     sessions: Vec<Session>,
     next_session: u32,
 
-    messages: HashMap<MessageId, OutMessage>,
+    messages: FastMap<MessageId, OutMessage>,
     ready: VecDeque<MessageId>,
     current: Option<CurrentChunk>,
     control: VecDeque<Bytes>,
@@ -146,6 +148,8 @@ pub struct Connection {
     eof_pending: bool,
     /// When the chunk head being received began to arrive.
     head_started: Option<Instant>,
+    /// The per-chunk headers last rendered for a message without MIME headers.
+    last_mime: Option<(String, wire::SuccessReport, wire::FailureReport, Bytes)>,
 }
 
 impl Connection {
@@ -166,7 +170,7 @@ impl Connection {
             ever_bound: false,
             sessions: Vec::new(),
             next_session: 0,
-            messages: HashMap::new(),
+            messages: FastMap::default(),
             ready: VecDeque::new(),
             current: None,
             control: VecDeque::new(),
@@ -182,6 +186,7 @@ impl Connection {
             relay_path: None,
             eof_pending: false,
             head_started: None,
+            last_mime: None,
         }
     }
 

@@ -157,7 +157,7 @@ pub(crate) struct OutMessage {
     /// error response to a `Failure-Report: partial` chunk finds its message
     /// by it, so such chunks need no record of their own (their number would
     /// otherwise grow with the sending rate).
-    tid_prefix: String,
+    tid_prefix: [u8; TID_PREFIX_LEN],
     /// Whether its id is in `Connection::ready`. Kept so that `make_ready`,
     /// `conclude` and `finish_with` need not scan that queue, which holds
     /// every queued message (benches/connection.rs: the scan in
@@ -257,8 +257,8 @@ impl Connection {
         {
             return Err(CommandError::TooManyMessages);
         }
-        let mime = render_mime(&msg)?;
-        let id = MessageId::new(&self.ids.message_id());
+        let mime = self.mime_for(&msg)?;
+        let id = MessageId::random(&mut self.ids);
         let mut data = VecDeque::new();
         let mut buffered = 0;
         if let Some(body) = msg.body.filter(|b| !b.is_empty()) {
@@ -284,7 +284,11 @@ impl Connection {
                 owes_abort_chunk: false,
                 waiting_timer: false,
                 blocked: false,
-                tid_prefix: self.ids.alphanumeric(TID_PREFIX_LEN),
+                tid_prefix: {
+                    let mut prefix = [0; TID_PREFIX_LEN];
+                    self.ids.fill_alphanumeric(&mut prefix);
+                    prefix
+                },
                 queued: bound,
             },
         );
@@ -292,6 +296,32 @@ impl Connection {
             self.ready.push_back(id.clone());
         }
         Ok(id)
+    }
+
+    /// The per-chunk headers of a message; a chat sends the same content
+    /// type and reports again and again, so the last rendering is reused.
+    fn mime_for(&mut self, msg: &OutgoingMessage) -> Result<Bytes, CommandError> {
+        if !msg.headers.is_empty() {
+            return render_mime(msg);
+        }
+        let key = (
+            msg.content_type.as_str(),
+            msg.success_report,
+            msg.failure_report,
+        );
+        if let Some((content_type, sr, fr, mime)) = &self.last_mime {
+            if (content_type.as_str(), *sr, *fr) == key {
+                return Ok(mime.clone());
+            }
+        }
+        let mime = render_mime(msg)?;
+        self.last_mime = Some((
+            msg.content_type.clone(),
+            msg.success_report,
+            msg.failure_report,
+            mime.clone(),
+        ));
+        Ok(mime)
     }
 
     /// Appends bytes to a message being written piece by piece.
@@ -766,28 +796,30 @@ impl Connection {
     /// A transaction id that does not occur as an end-line in the next
     /// `len` buffered bytes of the message (RFC 4975 §7.1).
     fn fresh_tid(&mut self, id: &MessageId, len: usize) -> String {
-        let prefix = self
-            .messages
-            .get(id)
-            .map(|m| m.tid_prefix.clone())
-            .unwrap_or_default();
-        let mut tid = prefix.clone() + &self.ids.alphanumeric(TID_PREFIX_LEN);
+        let mut tid = [0u8; 2 * TID_PREFIX_LEN];
+        if let Some(msg) = self.messages.get(id) {
+            tid[..TID_PREFIX_LEN].copy_from_slice(&msg.tid_prefix);
+        } else {
+            self.ids.fill_alphanumeric(&mut tid[..TID_PREFIX_LEN]);
+        }
         for _ in 0..16 {
-            let Some(msg) = self.messages.get(id) else {
-                break;
-            };
-            if !self.body_collides(msg.data.iter(), len, &tid) {
+            self.ids.fill_alphanumeric(&mut tid[TID_PREFIX_LEN..]);
+            let text = std::str::from_utf8(&tid).unwrap_or_default();
+            let collides = self
+                .messages
+                .get(id)
+                .is_some_and(|msg| self.body_collides(msg.data.iter(), len, text));
+            if !collides {
                 break;
             }
-            tid = prefix.clone() + &self.ids.alphanumeric(TID_PREFIX_LEN);
         }
-        tid
+        String::from_utf8_lossy(&tid).into_owned()
     }
 
     /// The `Failure-Report: partial` message whose chunk an unknown
     /// transaction id belongs to, if any (see [`OutMessage::tid_prefix`]).
     pub(crate) fn partial_message_of(&self, tid: &str) -> Option<MessageId> {
-        let prefix = tid.get(..TID_PREFIX_LEN)?;
+        let prefix = tid.as_bytes().get(..TID_PREFIX_LEN)?;
         self.messages
             .iter()
             .find(|(_, m)| m.failure_report == FailureReport::Partial && m.tid_prefix == prefix)

@@ -1,8 +1,6 @@
 //! Sessions: who this side is, who the peer is, and how a request is matched
 //! to a session (RFC 4975 §5.4, §7.3; RFC 6714 for session-id matching).
 
-use std::collections::HashMap;
-
 use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::path::Path;
@@ -10,6 +8,7 @@ use crate::uri::MsrpUri;
 use crate::wire::ChunkHead;
 
 use super::event::{MessageId, SessionHandle};
+use super::fast_hash::FastMap;
 use super::incoming::InMessage;
 
 /// How a session hands incoming messages to the application.
@@ -139,7 +138,7 @@ pub(crate) struct Session {
     /// `To-Path: …\r\nFrom-Path: …\r\n` for requests this side sends.
     pub(crate) request_paths: Bytes,
     pub(crate) chunk_size: usize,
-    pub(crate) incoming: HashMap<MessageId, InMessage>,
+    pub(crate) incoming: FastMap<MessageId, InMessage>,
 }
 
 impl Session {
@@ -165,7 +164,7 @@ impl Session {
             remote_path,
             request_paths: Bytes::new(),
             chunk_size: chunk_size.max(1),
-            incoming: HashMap::new(),
+            incoming: FastMap::default(),
         };
         session.render_paths();
         session

@@ -5,10 +5,11 @@
 //! with `Failure-Report: partial` stay here too, without that 408: the peer
 //! answers only errors, and an error may still arrive until the timer ends.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::event::{MessageId, RequestId, SessionHandle};
+use super::fast_hash::FastMap;
 
 /// What a pending transaction was for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub(crate) struct Expired {
 
 #[derive(Debug, Default)]
 pub(crate) struct Transactions {
-    pending: HashMap<String, Pending>,
+    pending: FastMap<String, Pending>,
     deadlines: BTreeMap<(Instant, u64), String>,
     seq: u64,
     /// Pending transactions that expect a 200: the sending window.

@@ -44,7 +44,7 @@ impl Chunk {
     /// A chunk from its parts. `body` is `None` for a bodiless chunk (the
     /// end-line follows the headers) and `Some` — possibly empty — otherwise.
     pub fn new(mut head: ChunkHead, body: Option<Bytes>, continuation: Continuation) -> Self {
-        head.has_body = body.is_some();
+        head.set_has_body(body.is_some());
         let byte_range = head.byte_range();
         Self {
             head,

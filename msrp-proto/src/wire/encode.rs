@@ -176,7 +176,7 @@ pub(crate) fn write_start_line(out: &mut BytesMut, tid: &str, head: &ChunkHead) 
     out.put_slice(b"MSRP ");
     out.put_slice(tid.as_bytes());
     out.put_u8(b' ');
-    match &head.line {
+    match head.line() {
         Line::Request(method) => out.put_slice(method.as_str().as_bytes()),
         Line::Response { code, .. } => {
             let code = *code;

@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -111,7 +112,14 @@ pub enum StartLine<'a> {
 /// # Ok::<(), msrp_proto::wire::ParseError>(())
 /// ```
 #[derive(Clone)]
-pub struct ChunkHead {
+pub struct ChunkHead(pub(crate) Arc<HeadData>);
+
+/// What a [`ChunkHead`] holds. Shared behind an `Arc`: a head travels in
+/// several events and states per chunk, and cloning or moving it then
+/// costs a reference count instead of copying a few hundred bytes and
+/// re-allocating its vectors (benches/connection.rs).
+#[derive(Debug, Clone)]
+pub(crate) struct HeadData {
     pub(crate) raw: Bytes,
     pub(crate) transaction_id: Span,
     /// Where the header lines start (just after the start line's CRLF).
@@ -123,10 +131,23 @@ pub struct ChunkHead {
 }
 
 impl ChunkHead {
+    pub(crate) fn line(&self) -> &Line {
+        &self.0.line
+    }
+
+    /// Marks whether a body follows (a head built for sending learns it
+    /// from the chunk it goes into).
+    pub(crate) fn set_has_body(&mut self, has_body: bool) {
+        if self.0.has_body != has_body {
+            Arc::make_mut(&mut self.0).has_body = has_body;
+        }
+    }
+
     fn text(&self, span: Span) -> &str {
         // The whole head was checked to be UTF-8 and spans fall on ASCII
         // delimiters, so this never falls back.
-        self.raw
+        self.0
+            .raw
             .get(span.range())
             .and_then(|b| std::str::from_utf8(b).ok())
             .unwrap_or("")
@@ -134,12 +155,12 @@ impl ChunkHead {
 
     /// The transaction id.
     pub fn transaction_id(&self) -> &str {
-        self.text(self.transaction_id)
+        self.text(self.0.transaction_id)
     }
 
     /// Request or response.
     pub fn start_line(&self) -> StartLine<'_> {
-        match &self.line {
+        match &self.0.line {
             Line::Request(method) => StartLine::Request { method },
             Line::Response { code, comment } => StartLine::Response {
                 code: *code,
@@ -150,7 +171,7 @@ impl ChunkHead {
 
     /// The method, for a request.
     pub fn method(&self) -> Option<&Method> {
-        match &self.line {
+        match &self.0.line {
             Line::Request(method) => Some(method),
             Line::Response { .. } => None,
         }
@@ -158,12 +179,12 @@ impl ChunkHead {
 
     /// Whether this is a request.
     pub fn is_request(&self) -> bool {
-        matches!(self.line, Line::Request(_))
+        matches!(self.0.line, Line::Request(_))
     }
 
     /// The status code, for a response.
     pub fn response_code(&self) -> Option<u16> {
-        match self.line {
+        match self.0.line {
             Line::Response { code, .. } => Some(code),
             Line::Request(_) => None,
         }
@@ -171,7 +192,7 @@ impl ChunkHead {
 
     /// The comment after the status code, for a response that has one.
     pub fn response_comment(&self) -> Option<&str> {
-        match self.line {
+        match self.0.line {
             Line::Response { comment, .. } => comment.map(|c| self.text(c)),
             Line::Request(_) => None,
         }
@@ -181,26 +202,29 @@ impl ChunkHead {
     /// bodiless chunk (end-line right after the headers) differs from a chunk
     /// with an empty body.
     pub fn has_body(&self) -> bool {
-        self.has_body
+        self.0.has_body
     }
 
     /// Every header, in the order received, unknown ones included.
     pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.fields
+        self.0
+            .fields
             .iter()
             .map(|f| (self.text(f.name), self.text(f.value)))
     }
 
     /// The value of the first header with this name (ignoring ASCII case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.fields
+        self.0
+            .fields
             .iter()
             .find(|f| self.text(f.name).eq_ignore_ascii_case(name))
             .map(|f| self.text(f.value))
     }
 
     fn known(&self, name: HeaderName) -> Option<&str> {
-        self.fields
+        self.0
+            .fields
             .iter()
             .find(|f| f.known == Some(name))
             .map(|f| self.text(f.value))
@@ -208,28 +232,28 @@ impl ChunkHead {
 
     /// To-Path: where the chunk goes, next hop first.
     pub fn to_path(&self) -> &Path {
-        &self.parsed.to_path
+        &self.0.parsed.to_path
     }
 
     /// From-Path: where the chunk came from, previous hop first.
     pub fn from_path(&self) -> &Path {
-        &self.parsed.from_path
+        &self.0.parsed.from_path
     }
 
     /// Message-ID.
     pub fn message_id(&self) -> Option<&str> {
-        self.parsed.message_id.map(|s| self.text(s))
+        self.0.parsed.message_id.map(|s| self.text(s))
     }
 
     /// Byte-Range, if present. RFC 4975 §7.1.1: an absent Byte-Range means
     /// `1-*/*`; see [`ChunkHead::byte_range_or_default`].
     pub fn byte_range(&self) -> Option<ByteRange> {
-        self.parsed.byte_range
+        self.0.parsed.byte_range
     }
 
     /// Byte-Range, or `1-*/*` when absent (RFC 4975 §7.1.1).
     pub fn byte_range_or_default(&self) -> ByteRange {
-        self.parsed.byte_range.unwrap_or(ByteRange {
+        self.0.parsed.byte_range.unwrap_or(ByteRange {
             start: 1,
             end: None,
             total: None,
@@ -238,22 +262,22 @@ impl ChunkHead {
 
     /// Success-Report, if present (absent means `no`).
     pub fn success_report(&self) -> Option<SuccessReport> {
-        self.parsed.success_report
+        self.0.parsed.success_report
     }
 
     /// Failure-Report, if present (absent means `yes`).
     pub fn failure_report(&self) -> Option<FailureReport> {
-        self.parsed.failure_report
+        self.0.parsed.failure_report
     }
 
     /// Status (REPORT requests).
     pub fn status(&self) -> Option<&Status> {
-        self.parsed.status.as_ref()
+        self.0.parsed.status.as_ref()
     }
 
     /// Content-Type, as written.
     pub fn content_type(&self) -> Option<&str> {
-        self.parsed.content_type.map(|s| self.text(s))
+        self.0.parsed.content_type.map(|s| self.text(s))
     }
 
     /// Content-Type, parsed.
@@ -279,27 +303,28 @@ impl ChunkHead {
 
     /// Expires, in seconds (RFC 4976).
     pub fn expires(&self) -> Option<u32> {
-        self.parsed.expires
+        self.0.parsed.expires
     }
 
     /// Min-Expires, in seconds (RFC 4976).
     pub fn min_expires(&self) -> Option<u32> {
-        self.parsed.min_expires
+        self.0.parsed.min_expires
     }
 
     /// Max-Expires, in seconds (RFC 4976).
     pub fn max_expires(&self) -> Option<u32> {
-        self.parsed.max_expires
+        self.0.parsed.max_expires
     }
 
     /// Use-Path (RFC 4976): the relay path granted by a successful AUTH.
     pub fn use_path(&self) -> Option<&Path> {
-        self.parsed.use_path.as_ref()
+        self.0.parsed.use_path.as_ref()
     }
 
     /// The digest challenges of every WWW-Authenticate header (RFC 4976).
     pub fn www_authenticate(&self) -> impl Iterator<Item = DigestParams> + '_ {
-        self.fields
+        self.0
+            .fields
             .iter()
             .filter(|f| f.known == Some(HeaderName::WwwAuthenticate))
             .filter_map(|f| DigestParams::parse_with_scheme(self.text(f.value)).ok())
@@ -325,12 +350,12 @@ impl ChunkHead {
 
     /// The head's bytes: start line and header lines, each ending in CRLF.
     pub fn as_bytes(&self) -> &Bytes {
-        &self.raw
+        &self.0.raw
     }
 
     /// The header lines only, each ending in CRLF (what follows the start line).
     pub(crate) fn header_bytes(&self) -> Bytes {
-        self.raw.slice(self.headers_start as usize..)
+        self.0.raw.slice(self.0.headers_start as usize..)
     }
 }
 
@@ -341,8 +366,8 @@ impl PartialEq for ChunkHead {
     fn eq(&self, other: &Self) -> bool {
         self.transaction_id() == other.transaction_id()
             && self.start_line() == other.start_line()
-            && self.has_body == other.has_body
-            && self.fields.len() == other.fields.len()
+            && self.0.has_body == other.0.has_body
+            && self.0.fields.len() == other.0.fields.len()
             && self
                 .headers()
                 .zip(other.headers())
@@ -363,7 +388,7 @@ impl fmt::Debug for ChunkHead {
             }
         };
         d.field("headers", &self.headers().collect::<Vec<_>>())
-            .field("has_body", &self.has_body)
+            .field("has_body", &self.0.has_body)
             .finish()
     }
 }

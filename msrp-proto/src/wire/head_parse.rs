@@ -5,12 +5,14 @@
 //! `req-start` / `resp-start`), `Name: value` header lines, and the typed
 //! values of the headers this crate knows.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use crate::ident::is_ident;
 use crate::path::Path;
 use crate::uri::UriError;
-use crate::wire::head::{Field, Line, Parsed, Span};
+use crate::wire::head::{Field, HeadData, Line, Parsed, Span};
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
 use crate::wire::{
@@ -230,7 +232,7 @@ pub(crate) fn assemble(
             return Err(at(kind, pos).with_rejected(rejected));
         }
     };
-    Ok(ChunkHead {
+    Ok(ChunkHead(Arc::new(HeadData {
         raw,
         transaction_id: parts.transaction_id,
         headers_start: u32::try_from(parts.headers_start).unwrap_or(u32::MAX),
@@ -251,7 +253,7 @@ pub(crate) fn assemble(
             max_expires: typed.max_expires,
         },
         has_body: parts.has_body,
-    })
+    })))
 }
 
 /// The typed values collected while walking the header lines.

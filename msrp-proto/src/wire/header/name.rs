@@ -95,10 +95,17 @@ impl HeaderName {
             19 => &[AuthenticationInfo, ContentDescription, ContentDisposition],
             _ => &[],
         };
+        // Peers nearly always write the canonical spelling: try it first.
         candidates
             .iter()
             .copied()
-            .find(|known| known.as_str().eq_ignore_ascii_case(name))
+            .find(|known| known.as_str() == name)
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|known| known.as_str().eq_ignore_ascii_case(name))
+            })
     }
 
     /// The canonical spelling.
