@@ -477,7 +477,11 @@ impl Connection {
     }
 
     fn resume_input(&mut self) {
-        if self.wants_input() && self.parser.buffered() > 0 {
+        // Not just `buffered() > 0`: the parser can hold an event whose bytes
+        // it already consumed (the end-line read together with a head or the
+        // last body piece). Left there, a parked bind request or a chunk that
+        // paused input would go unanswered until the peer sent more bytes.
+        if self.wants_input() && !self.parser.is_idle() {
             self.process_input();
         }
         if self.eof_pending && self.wants_input() {

@@ -635,8 +635,13 @@ impl Connection {
         if let Some(rest) = remaining_total {
             len = len.min(usize::try_from(rest).unwrap_or(usize::MAX));
         }
-        let empty_message = msg.finished && msg.total == Some(0) && msg.next == 1;
-        if len == 0 && !aborting && !empty_message {
+        // A finished message with nothing left to send but not yet ended on
+        // the wire still owes its `$` chunk: an empty message, or a streamed
+        // one whose last bytes went out in `+` chunks before `finish` came.
+        // Without this it would never end (an empty `N-(N-1)/total` chunk,
+        // as for an empty message).
+        let closing = msg.finished && msg.buffered == 0 && !msg.all_sent;
+        if len == 0 && !aborting && !closing {
             return None;
         }
         let tid = self.fresh_tid(id, len);
