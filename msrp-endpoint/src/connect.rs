@@ -144,7 +144,12 @@ pub(crate) fn spawn_driver<R: Runtime>(
 /// A bind reply that completes a oneshot.
 pub(crate) fn reply_to(tx: oneshot::Sender<Result<SessionParts, Error>>) -> BindReply {
     Box::new(move |result| {
-        let _ = tx.send(result);
+        if let Err(Ok(parts)) = tx.send(result) {
+            // Nobody waits any more (`complete` was dropped or gave up on the
+            // bind timeout): close the session rather than leave it, and its
+            // connection, open with no owner.
+            drop(Transport::new(parts));
+        }
     })
 }
 

@@ -398,6 +398,14 @@ impl Driver {
             } => {
                 debug!(target: "msrp::traffic", ?session, code, %comment, "session failed");
                 self.sessions.remove(&session);
+                if code == 408 && self.conn.is_closed() {
+                    // Not a timeout: the connection went (the peer closed it,
+                    // or spoke something that is not MSRP) and its 408 only
+                    // stands for that. Leave the bind to `Event::Closed`,
+                    // already queued, which fails it with the real reason
+                    // instead of "timed out waiting for the session to bind".
+                    return;
+                }
                 if let Some((reply, _)) = self.binding.remove(&session) {
                     reply(Err(if code == 408 {
                         Error::Timeout(Phase::Bind)

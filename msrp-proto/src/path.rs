@@ -137,7 +137,7 @@ impl IntoIterator for Path {
     type Item = MsrpUri;
     type IntoIter = std::vec::IntoIter<MsrpUri>;
     fn into_iter(self) -> Self::IntoIter {
-        self.uris.to_vec().into_iter()
+        self.into_vec().into_iter()
     }
 }
 

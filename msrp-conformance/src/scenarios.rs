@@ -1,0 +1,13 @@
+//! The scenarios, each an `async fn name<R: Runtime>(rt: R)` that panics
+//! when the runtime crate misbehaves. [`conformance_suite!`](crate::conformance_suite)
+//! lists them all.
+
+mod direct;
+mod drops;
+mod faults;
+mod server;
+
+pub use direct::*;
+pub use drops::*;
+pub use faults::*;
+pub use server::*;
