@@ -47,8 +47,21 @@ pub fn is_ident(s: &[u8]) -> bool {
 
 /// Returns whether `b` may appear after the first character of an `ident`.
 pub(crate) fn is_ident_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'+' | b'%' | b'=')
+    IDENT_CHARS[usize::from(b)]
 }
+
+/// `ident-char` as a table: every transaction id and Message-ID of every
+/// chunk goes through it.
+static IDENT_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'+' | b'%' | b'=');
+        b += 1;
+    }
+    table
+};
 
 /// A deterministic, cryptographically strong source of identifiers.
 ///

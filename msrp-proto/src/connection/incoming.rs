@@ -108,7 +108,12 @@ impl Connection {
         if !wanted {
             return;
         }
-        self.push_control(respond::response(head, code));
+        let paths = self.response_paths(head, is_send);
+        self.push_control(respond::response_with_paths(
+            head.transaction_id(),
+            code,
+            &paths,
+        ));
         if is_send && code != 200 && head.from_path().len() > 1 {
             if let Some(local) = self.session_uri_for(head) {
                 let tid = self.ids.transaction_id();
@@ -121,6 +126,23 @@ impl Connection {
                 self.push_control(respond::report(&tid, head, &local, range, code));
             }
         }
+    }
+
+    /// The path lines of a response to `head`; those of SEND responses are
+    /// the same for every chunk of a session, so the last ones are kept.
+    fn response_paths(&mut self, head: &ChunkHead, is_send: bool) -> Bytes {
+        if !is_send {
+            return respond::response_paths(false, head.to_path(), head.from_path());
+        }
+        let (back, local) = (head.from_path().first(), head.to_path().first());
+        if let Some((b, l, paths)) = &self.last_response_paths {
+            if b == back && l == local {
+                return paths.clone();
+            }
+        }
+        let paths = respond::response_paths(true, head.to_path(), head.from_path());
+        self.last_response_paths = Some((back.clone(), local.clone(), paths.clone()));
+        paths
     }
 
     fn session_uri_for(&self, head: &ChunkHead) -> Option<crate::uri::MsrpUri> {

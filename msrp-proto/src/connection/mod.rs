@@ -148,6 +148,10 @@ pub struct Connection {
     eof_pending: bool,
     /// When the chunk head being received began to arrive.
     head_started: Option<Instant>,
+    /// Input processing stopped because the connection wanted no input.
+    input_stalled: bool,
+    /// The path lines of the last SEND response, by the URIs they name.
+    last_response_paths: Option<(crate::uri::MsrpUri, crate::uri::MsrpUri, Bytes)>,
     /// The per-chunk headers last rendered for a message without MIME headers.
     last_mime: Option<(String, wire::SuccessReport, wire::FailureReport, Bytes)>,
 }
@@ -186,6 +190,8 @@ impl Connection {
             relay_path: None,
             eof_pending: false,
             head_started: None,
+            input_stalled: false,
+            last_response_paths: None,
             last_mime: None,
         }
     }
@@ -392,7 +398,12 @@ impl Connection {
     }
 
     fn process_input(&mut self) {
-        while self.wants_input() {
+        loop {
+            if !self.wants_input() {
+                // Stopped with input perhaps left: `resume_input` goes on.
+                self.input_stalled = true;
+                return;
+            }
             match self.parser.next() {
                 Ok(Some(wire::Event::Head(head))) => self.on_head(head),
                 Ok(Some(wire::Event::Body(data))) => self.on_body(data),
@@ -408,6 +419,7 @@ impl Connection {
                 }
             }
         }
+        self.input_stalled = false;
     }
 
     // ---- output ------------------------------------------------------
@@ -486,7 +498,9 @@ impl Connection {
         // left behind it (the end-line of a chunk whose head was parked for
         // a bind request), and the request must not wait for more input to
         // be answered (RFC 4975 §5.4).
-        if self.wants_input() && !self.parser.is_idle() {
+        // Only after a pause: otherwise the parser has already taken all it
+        // can, and asking again would re-scan a partial head for nothing.
+        if self.input_stalled && self.wants_input() && !self.parser.is_idle() {
             self.process_input();
         }
         if self.eof_pending && self.wants_input() {

@@ -7,7 +7,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::path::Path;
 use crate::uri::MsrpUri;
-use crate::wire::{ByteRange, ChunkHead, Continuation, Method};
+use crate::wire::{ByteRange, ChunkHead, Continuation};
 
 /// The comment that goes with a status code (RFC 4975 §10, RFC 4976 §5).
 pub(crate) fn reason_phrase(code: u16) -> &'static str {
@@ -43,10 +43,11 @@ fn put_path(out: &mut BytesMut, name: &str, uris: &[MsrpUri]) {
 /// one hop only (To-Path: the first URI of the request's From-Path;
 /// From-Path: the URI the request was addressed to); any other response
 /// carries the request's whole From-Path.
+#[cfg(test)]
 pub(crate) fn response(request: &ChunkHead, code: u16) -> Bytes {
     response_parts(
         request.transaction_id(),
-        request.method() == Some(&Method::Send),
+        request.method() == Some(&crate::wire::Method::Send),
         request.to_path(),
         request.from_path(),
         code,
@@ -56,17 +57,32 @@ pub(crate) fn response(request: &ChunkHead, code: u16) -> Bytes {
 /// [`response`] from the parts of a request, for requests that were
 /// rejected before a head could be built.
 pub(crate) fn response_parts(tid: &str, is_send: bool, to: &Path, from: &Path, code: u16) -> Bytes {
+    response_with_paths(tid, code, &response_paths(is_send, to, from))
+}
+
+/// The To-Path and From-Path lines of a response (RFC 4975 §7.2): to one
+/// hop back for SEND, to the whole From-Path otherwise. Cached by the
+/// connection, since a session's responses repeat them.
+pub(crate) fn response_paths(is_send: bool, to: &Path, from: &Path) -> Bytes {
     let back = if is_send {
         std::slice::from_ref(from.first())
     } else {
         from.uris()
     };
     let local = std::slice::from_ref(to.first());
-    // Room for all of it, so that it is written without a reallocation (the
-    // old estimate fell short every time): the tid twice (start line and
-    // end-line), at most 70 bytes of fixed text and reason phrase, the paths.
-    let paths: usize = back.iter().chain(local).map(|u| u.as_str().len() + 1).sum();
-    let mut out = BytesMut::with_capacity(2 * tid.len() + 70 + paths);
+    let len: usize = back.iter().chain(local).map(|u| u.as_str().len() + 1).sum();
+    let mut out = BytesMut::with_capacity(len + 24);
+    put_path(&mut out, "To-Path", back);
+    put_path(&mut out, "From-Path", local);
+    out.freeze()
+}
+
+/// A response: start line, the given path lines, end-line.
+pub(crate) fn response_with_paths(tid: &str, code: u16, paths: &[u8]) -> Bytes {
+    // Room for all of it, so that it is written without a reallocation: the
+    // tid twice (start line and end-line), at most 50 bytes of fixed text
+    // and reason phrase, the paths.
+    let mut out = BytesMut::with_capacity(2 * tid.len() + 50 + paths.len());
     // `MSRP <tid> <code:03> <reason>`, written piece by piece: `write!` was
     // a third of the cost of a response (benches/connection.rs).
     out.put_slice(b"MSRP ");
@@ -81,8 +97,7 @@ pub(crate) fn response_parts(tid: &str, is_send: bool, to: &Path, from: &Path, c
     out.put_u8(b' ');
     out.put_slice(reason_phrase(code).as_bytes());
     out.put_slice(b"\r\n");
-    put_path(&mut out, "To-Path", back);
-    put_path(&mut out, "From-Path", local);
+    out.put_slice(paths);
     crate::wire::write_end_line(&mut out, tid, Continuation::Complete, false);
     out.freeze()
 }
@@ -126,7 +141,7 @@ pub(crate) fn bodiless_send(tid: &str, request_paths: &[u8], message_id: &str) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{Event, Limits, Parser};
+    use crate::wire::{Event, Limits, Method, Parser};
 
     fn parse_one(bytes: &[u8]) -> ChunkHead {
         let mut parser = Parser::new(Limits::default());
