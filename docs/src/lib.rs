@@ -9,3 +9,6 @@ pub mod wire_format {}
 
 #[doc = include_str!("../guide/02-connection.md")]
 pub mod connection {}
+
+#[doc = include_str!("../guide/03-endpoints.md")]
+pub mod endpoints {}
