@@ -105,12 +105,18 @@ fn a_tokio_acceptor_and_a_smol_connector_exchange_messages_and_a_file() {
             }
             let sent = writer.finish().await.expect("finishes");
             assert_eq!(sent.outcome().await, Outcome::Delivered);
-            let reply = loop {
+            // The reply may arrive in several pieces: collect to the end.
+            let mut reply = Vec::new();
+            loop {
                 match session.next_incoming().await.expect("bob replies") {
-                    Incoming::Data { data, .. } => break data,
-                    _ => continue,
+                    Incoming::Data { offset, data, .. } => {
+                        assert_eq!(offset as usize, reply.len());
+                        reply.extend_from_slice(&data);
+                    }
+                    Incoming::Completed { .. } => break,
+                    _ => {}
                 }
-            };
+            }
             let expected = format!(
                 "{} {}",
                 hex::encode(Sha256::digest(b"hello tokio")),
