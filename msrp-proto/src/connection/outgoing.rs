@@ -300,6 +300,11 @@ impl Connection {
         }
         msg.buffered += data.len();
         msg.data.push_back(data);
+        if msg.total == Some(written) {
+            // Every announced byte is written: the message is complete, and
+            // its last chunk can say so (`$`) without waiting for `finish`.
+            msg.finished = true;
+        }
         self.make_ready(id);
         Ok(())
     }
@@ -310,7 +315,9 @@ impl Connection {
             return Err(CommandError::UnknownMessage);
         };
         if msg.finished {
-            return Err(CommandError::Finished);
+            // Already complete (every announced byte was written): nothing
+            // more to do, so that calling `finish` anyway is harmless.
+            return Ok(());
         }
         let written = msg.next - 1 + msg.buffered as u64;
         if msg.total.is_some_and(|total| written < total) {
