@@ -45,6 +45,9 @@ const READ_SIZE: usize = 64 * 1024;
 /// out are slices of it. Small enough that a piece an application keeps
 /// does not keep much more memory alive than the piece itself plus a read.
 const READ_BLOCK: usize = 128 * 1024;
+/// Reads per round before writing: the responses to what they bring go out
+/// together.
+const READS_PER_ROUND: usize = 4;
 /// Rounds of work per poll before yielding to other tasks.
 const BUDGET: usize = 64;
 
@@ -706,7 +709,12 @@ impl Driver {
             progress = true;
             self.on_command(command);
         }
-        progress |= self.poll_read(cx);
+        for _ in 0..READS_PER_ROUND {
+            if !self.poll_read(cx) {
+                break;
+            }
+            progress = true;
+        }
         progress |= self.poll_timer(cx);
         match self.poll_write(cx) {
             Ok(wrote) => progress |= wrote,
