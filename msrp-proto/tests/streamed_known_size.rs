@@ -1,10 +1,12 @@
-//! A message written piece by piece with its size announced ends once that
+//! Messages written piece by piece end properly however `finish` and the
+//! sending interleave. With its size announced, a message ends once that
 //! many bytes are written: the chunk with the last byte says `$`, and the
 //! outcome comes without waiting for `finish` (which is then harmless).
-//! (The last chunk used to end with `+` when its bytes went out before the
-//! writer called `finish`; nothing was sent after it, so the outcome never
-//! came. And an outcome that had to wait for `finish` was lost when the
-//! peer, having everything, closed the connection first.)
+//! Without it, the last byte waits for `finish`, so that the last chunk can
+//! say `$`. (The last chunk used to end with `+` when its bytes went out
+//! before the writer called `finish`; nothing was sent after it, so the
+//! outcome never came. And an outcome that had to wait for `finish` was
+//! lost when the peer, having everything, closed the connection first.)
 
 mod common;
 
@@ -78,4 +80,25 @@ fn finish_before_the_last_bytes_go_out_is_fine_too() {
         received_messages(&t.pair.b.take_events()),
         [(id, b"0123456789".to_vec())]
     );
+}
+
+#[test]
+fn a_message_of_unknown_size_ends_with_finish_even_when_everything_was_sent() {
+    let mut t = default_pair();
+    let body = vec![b'x'; 5000];
+    let message = OutgoingMessage::new("text/plain");
+    let id = t.pair.a.conn.begin_message(t.alice, message).unwrap();
+    t.pair.a.conn.write(&id, Bytes::from(body.clone())).unwrap();
+    t.pair.drive();
+    // Not complete yet: the size is unknown until `finish`.
+    assert!(received_messages(&t.pair.b.events).is_empty());
+    assert!(outcomes(&t.pair.a.take_events()).is_empty());
+
+    t.pair.a.conn.finish(&id).unwrap();
+    t.pair.drive();
+    assert_eq!(
+        outcomes(&t.pair.a.take_events()),
+        [(id.clone(), Outcome::Delivered)]
+    );
+    assert_eq!(received_messages(&t.pair.b.take_events()), [(id, body)]);
 }

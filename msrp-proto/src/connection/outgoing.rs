@@ -641,6 +641,11 @@ impl Connection {
         };
         if let Some(rest) = remaining_total {
             len = len.min(usize::try_from(rest).unwrap_or(usize::MAX));
+        } else if !msg.finished {
+            // Of a message of unknown size, the last byte written waits for
+            // `finish`: the chunk that carries it can then end the message
+            // (`$`). Were every byte sent, nothing would be left to end it.
+            len = len.min(msg.buffered.saturating_sub(1));
         }
         let empty_message = msg.finished && msg.total == Some(0) && msg.next == 1;
         if len == 0 && !aborting && !empty_message {
