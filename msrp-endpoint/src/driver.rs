@@ -38,8 +38,16 @@ use crate::session::{ChunkResponse, Incoming, MessageUpdate, ReceivedMessage, Se
 
 /// Bytes gathered from `poll_transmit` for one vectored write.
 const WRITE_BATCH: usize = 256 * 1024;
-/// Read buffer size (64 KiB reads measured best on loopback).
+/// Bytes one read may take (64 KiB reads measured best on loopback).
 const READ_SIZE: usize = 64 * 1024;
+/// Reads go straight into the parser's buffer, which grows by this much at
+/// a time: several reads share an allocation, and the body pieces handed
+/// out are slices of it. Small enough that a piece an application keeps
+/// does not keep much more memory alive than the piece itself plus a read.
+const READ_BLOCK: usize = 128 * 1024;
+/// Reads per round before writing: the responses to what they bring go out
+/// together.
+const READS_PER_ROUND: usize = 4;
 /// Rounds of work per poll before yielding to other tasks.
 const BUDGET: usize = 64;
 
@@ -146,7 +154,6 @@ pub(crate) struct Driver {
     policy: Option<Arc<dyn BindPolicy>>,
     event_capacity: usize,
 
-    read_buf: Vec<u8>,
     read_done: bool,
     out: VecDeque<Bytes>,
     out_len: usize,
@@ -161,6 +168,11 @@ pub(crate) struct Driver {
     blocked_writes: HashMap<MessageId, WriteQueue>,
     chunk_replies: HashMap<RequestId, oneshot::Sender<ChunkResponse>>,
     shutdowns: Vec<(SessionHandle, oneshot::Sender<()>)>,
+    /// Shutdowns that closed the connection's last session: answered (by
+    /// being dropped) only when the driver ends, once the connection has
+    /// written everything and closed, so that an application returning right
+    /// after `Session::shutdown` loses nothing it had sent.
+    closing: Vec<oneshot::Sender<()>>,
     held: Option<(SessionHandle, Incoming)>,
     span: tracing::Span,
 }
@@ -193,7 +205,6 @@ impl Driver {
             handle: handle.clone(),
             policy: setup.policy,
             event_capacity: setup.event_capacity.max(1),
-            read_buf: vec![0; READ_SIZE],
             read_done: false,
             out: VecDeque::new(),
             out_len: 0,
@@ -206,6 +217,7 @@ impl Driver {
             blocked_writes: HashMap::new(),
             chunk_replies: HashMap::new(),
             shutdowns: Vec::new(),
+            closing: Vec::new(),
             held: None,
             span: tracing::debug_span!(target: "msrp::traffic", "msrp", conn = %setup.label),
         };
@@ -338,7 +350,13 @@ impl Driver {
         self.shutdowns = waiting;
         for (session, reply) in done {
             self.close_session(session);
-            let _ = reply.send(());
+            if self.sessions.is_empty() && self.binding.is_empty() {
+                // That was the last session, so the connection is finishing:
+                // answer when it is done.
+                self.closing.push(reply);
+            } else {
+                let _ = reply.send(());
+            }
         }
     }
 
@@ -576,7 +594,22 @@ impl Driver {
         if self.read_done || !self.conn.wants_input() {
             return false;
         }
-        match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+        let now = self.now();
+        let io = &mut self.io;
+        let span = &self.span;
+        // Straight into the parser's buffer: no copy of what is read.
+        let polled = self.conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
+            match Pin::new(io).poll_read(cx, buf) {
+                Poll::Ready(Ok(n)) => {
+                    if n > 0 && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
+                        trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(&buf[..n]));
+                    }
+                    (n, Poll::Ready(Ok(n)))
+                }
+                other => (0, other),
+            }
+        });
+        match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_done = true;
                 let now = self.now();
@@ -584,14 +617,7 @@ impl Driver {
                 self.conn.handle_eof(now);
                 true
             }
-            Poll::Ready(Ok(n)) => {
-                let now = self.now();
-                if tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
-                    trace!(target: "msrp::traffic", parent: &self.span, "<<< {}", escape(&self.read_buf[..n]));
-                }
-                self.conn.handle_input(now, &self.read_buf[..n]);
-                true
-            }
+            Poll::Ready(Ok(_)) => true,
             Poll::Ready(Err(err)) => {
                 debug!(target: "msrp::traffic", parent: &self.span, %err, "read failed");
                 self.read_done = true;
@@ -685,7 +711,12 @@ impl Driver {
             progress = true;
             self.on_command(command);
         }
-        progress |= self.poll_read(cx);
+        for _ in 0..READS_PER_ROUND {
+            if !self.poll_read(cx) {
+                break;
+            }
+            progress = true;
+        }
         progress |= self.poll_timer(cx);
         match self.poll_write(cx) {
             Ok(wrote) => progress |= wrote,

@@ -15,7 +15,9 @@ use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use msrp_proto::connection::{MessageId, Outcome, OutgoingMessage, SessionConfig, SessionHandle};
+use msrp_proto::connection::{
+    CommandError, MessageId, Outcome, OutgoingMessage, SessionConfig, SessionHandle,
+};
 use msrp_proto::ident::IdGenerator;
 use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
@@ -427,7 +429,9 @@ impl Session {
     }
 
     /// Waits until every message already sent has its outcome, then closes
-    /// the session (and the connection, if it was the last one on it).
+    /// the session (and the connection, if it was the last one on it). When
+    /// it closes the connection, it returns once the connection has written
+    /// everything and closed, so a program may exit right after it.
     pub async fn shutdown(self) {
         let (reply, rx) = oneshot::channel();
         if self
@@ -545,18 +549,28 @@ impl MessageWriter {
         rx.await.map_err(|_| self.driver.closed_error())?
     }
 
-    /// Ends the message; its handle gives the outcome.
+    /// Ends the message; its handle gives the outcome. A message whose size
+    /// was announced ends by itself once all of it is written, so its
+    /// outcome may already have come, or the connection already ended: the
+    /// handle is returned all the same, and its outcome tells.
     pub async fn finish(mut self) -> Result<OutgoingHandle, Error> {
         let Some(handle) = self.handle.take() else {
             return Err(gone());
         };
         let (reply, rx) = oneshot::channel();
-        self.driver.send(Command::Finish {
+        let result = match self.driver.send(Command::Finish {
             message: handle.id.clone(),
             reply,
-        })?;
-        rx.await.map_err(|_| self.driver.closed_error())??;
-        Ok(handle)
+        }) {
+            Ok(()) => rx.await.unwrap_or_else(|_| Err(self.driver.closed_error())),
+            Err(err) => Err(err),
+        };
+        match result {
+            Ok(()) | Err(Error::Command(CommandError::UnknownMessage) | Error::Closed(_)) => {
+                Ok(handle)
+            }
+            Err(err) => Err(err),
+        }
     }
 
     /// Abandons the message.

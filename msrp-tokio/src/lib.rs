@@ -30,7 +30,7 @@
 //! same.
 
 use std::future::Future;
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -39,7 +39,6 @@ use std::time::Instant;
 
 use msrp_endpoint::{BoxIo, Timer};
 use rustls_pki_types::ServerName;
-use tokio_util::compat::TokioAsyncReadCompatExt;
 
 pub use msrp_endpoint::{
     ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle,
@@ -81,6 +80,54 @@ pub mod connect {
 }
 
 pub use connect::{AcceptorDirect, ConnectorDirect, MsrpServer, get_acceptor, get_connector};
+
+/// A tokio stream as the futures-io stream the driver reads and writes.
+///
+/// Not tokio-util's `Compat`: it does not forward vectored writes, so each
+/// piece of a chunk (head, body pieces, end-line) cost a system call of its
+/// own; here one `writev` sends them together.
+struct FuturesIo<T>(T);
+
+impl<T: tokio::io::AsyncRead + Unpin> futures_io::AsyncRead for FuturesIo<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let mut buf = tokio::io::ReadBuf::new(buf);
+        match Pin::new(&mut self.0).poll_read(cx, &mut buf) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(buf.filled().len())),
+            Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: tokio::io::AsyncWrite + Unpin> futures_io::AsyncWrite for FuturesIo<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_shutdown(cx)
+    }
+}
 
 struct TokioTimer(Pin<Box<tokio::time::Sleep>>);
 
@@ -134,7 +181,7 @@ impl msrp_endpoint::Runtime for Tokio {
     }
 
     fn plain(&self, tcp: Self::Tcp) -> BoxIo {
-        Box::new(tcp.compat())
+        Box::new(FuturesIo(tcp))
     }
 
     async fn tls_connect(
@@ -146,7 +193,7 @@ impl msrp_endpoint::Runtime for Tokio {
         let tls = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await?;
-        Ok(Box::new(tls.compat()))
+        Ok(Box::new(FuturesIo(tls)))
     }
 
     async fn tls_accept(
@@ -155,6 +202,6 @@ impl msrp_endpoint::Runtime for Tokio {
         config: Arc<rustls::ServerConfig>,
     ) -> io::Result<BoxIo> {
         let tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?;
-        Ok(Box::new(tls.compat()))
+        Ok(Box::new(FuturesIo(tls)))
     }
 }

@@ -288,12 +288,38 @@ impl Connection {
 
     /// Bytes received from the peer.
     pub fn handle_input(&mut self, now: Instant, data: &[u8]) {
+        self.input(now, |parser| parser.feed(data));
+    }
+
+    /// Bytes received from the peer, read by `read` straight into the
+    /// parser's buffer (see [`Parser::read_into`]): `read` fills at most
+    /// `max` bytes and returns how many, with a value passed back.
+    pub fn handle_read<T>(
+        &mut self,
+        now: Instant,
+        max: usize,
+        block: usize,
+        read: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> T {
+        let mut filled = 0;
+        let out = self.parser.read_into(max, block, |buf| {
+            let (n, out) = read(buf);
+            filled = n;
+            (n, out)
+        });
+        if filled > 0 {
+            self.input(now, |_| {});
+        }
+        out
+    }
+
+    fn input(&mut self, now: Instant, feed: impl FnOnce(&mut Parser)) {
         self.now = now;
         if !self.accepts_input() {
             return;
         }
         self.last_input = now;
-        self.parser.feed(data);
+        feed(&mut self.parser);
         self.process_input();
         // Slowloris defence: time how long a chunk head takes to complete.
         self.head_started = match self.head_started {
@@ -718,6 +744,9 @@ impl Connection {
     }
 
     /// Ends a message started with [`begin_message`](Self::begin_message).
+    /// A message whose size was announced ends by itself once that many
+    /// bytes are written (its outcome may then come before `finish`, which
+    /// gives [`CommandError::UnknownMessage`] if it did).
     pub fn finish(&mut self, message: &MessageId) -> Result<(), CommandError> {
         self.finish_message(message)
     }

@@ -334,25 +334,42 @@ impl Connection {
         let Some(msg) = self.messages.get_mut(id) else {
             return Err(CommandError::UnknownMessage);
         };
-        if msg.finished {
-            return Err(CommandError::Finished);
-        }
         if msg.stop.is_some() {
             return Err(CommandError::UnknownMessage);
         }
-        if msg.buffered > 0 && msg.buffered + data.len() > limit {
-            msg.blocked = true;
-            return Err(CommandError::Blocked);
-        }
         let written = msg.next - 1 + msg.buffered as u64 + data.len() as u64;
         if msg.total.is_some_and(|total| written > total) {
+            // Past the announced size (also once it was all written).
             return Err(CommandError::TooLong);
+        }
+        if msg.finished {
+            return Err(CommandError::Finished);
+        }
+        // A write is refused only while earlier bytes wait that will drain.
+        // The last byte of a message of unknown size waits for `finish`
+        // (see `chunk_head`), so it does not count: refusing the next write
+        // because of it would wait for a `Writable` that never comes.
+        let draining = if msg.total.is_none() {
+            msg.buffered.saturating_sub(1)
+        } else {
+            msg.buffered
+        };
+        if draining > 0 && msg.buffered + data.len() > limit {
+            msg.blocked = true;
+            return Err(CommandError::Blocked);
         }
         if data.is_empty() {
             return Ok(());
         }
         msg.buffered += data.len();
         msg.data.push_back(data);
+        if msg.total == Some(written) {
+            // Every announced byte is written: the message is complete, and
+            // its last chunk says so (`$`) without waiting for `finish`. Its
+            // outcome must not wait for `finish` either, or a peer that
+            // closes once it has everything would turn it into a failure.
+            msg.finished = true;
+        }
         self.make_ready(id);
         Ok(())
     }
@@ -363,7 +380,9 @@ impl Connection {
             return Err(CommandError::UnknownMessage);
         };
         if msg.finished {
-            return Err(CommandError::Finished);
+            // Already complete (every announced byte was written): finishing
+            // it anyway is harmless.
+            return Ok(());
         }
         if msg.stop.is_some() {
             // Aborted or failed, its `#` not yet sent: ended for the
@@ -725,6 +744,11 @@ impl Connection {
         };
         if let Some(rest) = remaining_total {
             len = len.min(usize::try_from(rest).unwrap_or(usize::MAX));
+        } else if !msg.finished {
+            // Of a message of unknown size, the last byte written waits for
+            // `finish`: the chunk that carries it can then end the message
+            // (`$`). Were every byte sent, nothing would be left to end it.
+            len = len.min(msg.buffered.saturating_sub(1));
         }
         // A finished message with no bytes left still owes the chunk that
         // ends it with `$` (RFC 4975 §7.1.1): an empty message, or one written

@@ -486,11 +486,13 @@ impl Run {
         };
         let limit = self.conn(from_a).config().send_buffer;
         let end = (written + amount.min(limit)).min(body.len());
+        let mut end_is_finish = false;
         let result = if end > written {
             self.conn(from_a)
                 .write(&id, body.slice(written..end))
                 .map(|()| end)
         } else if written == body.len() {
+            end_is_finish = true;
             self.conn(from_a).finish(&id).map(|()| usize::MAX)
         } else {
             return Ok(());
@@ -502,9 +504,13 @@ impl Run {
             }
             Ok(end) => self.streams[index].written = end,
             Err(CommandError::Blocked) => {}
-            // Aborted, or failed by a reset: nothing more to write.
+            // Aborted, or failed by a reset: nothing more to write. Or, for a
+            // message of announced size, complete once its last byte was
+            // written: `finish` then finds it ended, with its outcome given.
             Err(CommandError::UnknownMessage)
-                if self.report.messages[record].aborted || self.report.reset =>
+                if self.report.messages[record].aborted
+                    || self.report.reset
+                    || (end_is_finish && !self.report.messages[record].outcomes.is_empty()) =>
             {
                 self.streams.swap_remove(index);
             }

@@ -173,6 +173,33 @@ impl Parser {
         }
     }
 
+    /// Lets `read` put received bytes straight into the parser's buffer,
+    /// saving the copy [`feed`](Self::feed) makes: `read` gets a zeroed
+    /// slice of at most `max` bytes and returns how many it filled (0 for
+    /// none) with a value that is passed back. The buffer grows by `block`
+    /// bytes at a time, so that several reads share one allocation and body
+    /// pieces handed out are slices of it.
+    pub fn read_into<T>(
+        &mut self,
+        max: usize,
+        block: usize,
+        read: impl FnOnce(&mut [u8]) -> (usize, T),
+    ) -> T {
+        let len = self.buf.len();
+        if self.buf.capacity() - len < max {
+            // Reuses the allocation when nothing handed out still refers to
+            // it; otherwise moves what is buffered (a few bytes, as a rule)
+            // to a new one, of `block` bytes as a rule: allocations of one
+            // size are what allocators recycle best (fresh memory costs a
+            // page fault per page).
+            self.buf.reserve(block.saturating_sub(len).max(max));
+        }
+        self.buf.resize(len + max, 0);
+        let (filled, out) = read(&mut self.buf[len..]);
+        self.buf.truncate(len + filled.min(max));
+        out
+    }
+
     /// Bytes received and not yet handed out.
     pub fn buffered(&self) -> usize {
         self.buf.len()
