@@ -38,7 +38,7 @@ pub use connect::{
     AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig, get_acceptor, get_connector,
 };
 pub use error::{Error, Phase};
-pub use runtime::{BoxIo, Io, Runtime, Timer};
+pub use runtime::{BoxIo, Io, Runtime, Timer, deadline, timeout};
 pub use server::MsrpServer;
 pub use session::{
     ChunkResponse, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, ReceivedMessage,

@@ -89,12 +89,9 @@ pub trait Runtime: Clone + Send + Sync + std::fmt::Debug + 'static {
     ) -> impl Future<Output = io::Result<BoxIo>> + Send;
 }
 
-/// Runs `future` with a deadline; `None` if the deadline passed first.
-pub(crate) async fn deadline<R: Runtime, F: Future>(
-    rt: &R,
-    at: Instant,
-    future: F,
-) -> Option<F::Output> {
+/// Runs `future` with a deadline on `rt`'s timers; `None` if the deadline
+/// passed first.
+pub async fn deadline<R: Runtime, F: Future>(rt: &R, at: Instant, future: F) -> Option<F::Output> {
     let mut timer = rt.timer(at);
     let mut future = std::pin::pin!(future);
     std::future::poll_fn(move |cx| {
@@ -104,4 +101,23 @@ pub(crate) async fn deadline<R: Runtime, F: Future>(
         timer.poll_fire(cx).map(|()| None)
     })
     .await
+}
+
+/// Runs `future` for at most `limit` on `rt`'s timers; `None` on timeout.
+///
+/// ```
+/// # use std::time::Duration;
+/// # fn check<R: msrp_endpoint::Runtime>(rt: R) {
+/// # let _ = async move {
+/// let late = msrp_endpoint::timeout(&rt, Duration::from_millis(10), std::future::pending::<()>()).await;
+/// assert!(late.is_none());
+/// # };
+/// # }
+/// ```
+pub async fn timeout<R: Runtime, F: Future>(
+    rt: &R,
+    limit: std::time::Duration,
+    future: F,
+) -> Option<F::Output> {
+    deadline(rt, rt.now() + limit, future).await
 }
