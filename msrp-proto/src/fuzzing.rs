@@ -671,3 +671,18 @@ pub fn roundtrip(data: &[u8]) {
     assert_eq!(read.body(), body.as_ref());
     assert_eq!((read.continuation(), read.head()), (flag, parsed));
 }
+
+/// Two connections joined by the simulated network run the operations that
+/// `data` encodes (sending, streaming, aborting, stepping, letting virtual
+/// time pass, stalling, resetting; see [`crate::sim::ops`]), and every
+/// invariant of [`crate::sim::ops::run`] must hold: one outcome per
+/// message, intact delivery without faults, memory within the limits,
+/// nothing left pending at the end.
+pub fn connection_ops(data: &[u8]) {
+    // The epoch only anchors virtual time; nothing reads the clock later.
+    #[allow(clippy::disallowed_methods)]
+    let start = std::time::Instant::now();
+    if let Err(violation) = crate::sim::ops::run(data, start) {
+        panic!("connection invariant violated: {violation}");
+    }
+}

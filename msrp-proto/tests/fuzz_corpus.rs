@@ -62,6 +62,11 @@ fn roundtrip_corpus() {
     assert!(replay("roundtrip", fuzzing::roundtrip) > 0);
 }
 
+#[test]
+fn connection_ops_corpus() {
+    assert!(replay("connection_ops", fuzzing::connection_ops) > 0);
+}
+
 /// A seeded xorshift generator: the same inputs on every run.
 struct Rng(u64);
 

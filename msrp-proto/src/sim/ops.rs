@@ -18,10 +18,8 @@
 //! - at every step, memory stays within the configuration: pending
 //!   transactions (`max_pending_transactions` plus one per session),
 //!   incomplete messages (`max_incomplete_messages` per session), buffered
-//!   input. The transaction bound is skipped while chunks sent with
-//!   `Failure-Report: partial` may still be waiting for errors: they are
-//!   outside the window (an open question, see the ignored test in
-//!   `tests/connection_sending.rs`);
+//!   input (chunks sent with `Failure-Report: partial` keep no transaction
+//!   record, so the bound holds for them too);
 //! - at the end nothing is pending on either side (after a reset, both
 //!   sides are closed with nothing left).
 //!
@@ -155,10 +153,6 @@ struct Run {
     faults: bool,
     start: Instant,
     trace: Vec<String>,
-    /// Per side (a, b): messages with `Failure-Report: partial` not yet
-    /// ended, and when the transactions of those that ended are all gone.
-    partial_open: [usize; 2],
-    partial_quiet_at: [Instant; 2],
 }
 
 fn uri(s: &str) -> MsrpUri {
@@ -260,8 +254,6 @@ impl Run {
             faults: true,
             start: now,
             trace: Vec::new(),
-            partial_open: [0, 0],
-            partial_quiet_at: [now, now],
         };
         run.absorb()?;
         Ok(run)
@@ -440,9 +432,6 @@ impl Run {
             if from_a { "a" } else { "b" },
             if streamed && !known_size { ", size unknown" } else { "" },
         ));
-        if failure_report == FailureReport::Partial {
-            self.partial_open[usize::from(!from_a)] += 1;
-        }
         let record = self.report.messages.len();
         if self.index.insert(id.clone(), record).is_some() {
             return Err(format!("message id {id} given twice"));
@@ -606,10 +595,7 @@ impl Run {
             for event in events {
                 self.on_event(side_a, event)?;
             }
-            let side = usize::from(!side_a);
-            let partial =
-                self.partial_open[side] > 0 || self.pair.now < self.partial_quiet_at[side];
-            bounds(self.conn(side_a), if side_a { "a" } else { "b" }, partial)?;
+            bounds(self.conn(side_a), if side_a { "a" } else { "b" })?;
         }
         Ok(())
     }
@@ -634,13 +620,6 @@ impl Run {
                 r.outcomes.push(outcome);
                 if r.outcomes.len() > 1 {
                     return Err(format!("{message}: outcomes {:?}", r.outcomes));
-                }
-                if r.failure_report == FailureReport::Partial {
-                    let side = usize::from(!side_a);
-                    let linger = self.conn(side_a).config().transaction_timeout;
-                    self.partial_open[side] -= 1;
-                    self.partial_quiet_at[side] =
-                        self.partial_quiet_at[side].max(self.pair.now + linger);
                 }
             }
             Event::MessageStarted { message, .. } => {
@@ -788,10 +767,10 @@ impl Run {
 /// `max_pending_transactions` (which counts requests awaiting a 200), so the
 /// transaction bound is not checked while such chunks may be pending
 /// (`partial`). See `tests/connection_sending.rs` for that open question.
-fn bounds(conn: &Connection, name: &str, partial: bool) -> Result<(), String> {
+fn bounds(conn: &Connection, name: &str) -> Result<(), String> {
     let config = conn.config();
     let sessions = conn.sessions().count();
-    if !partial && conn.pending_transactions() > config.max_pending_transactions + sessions {
+    if conn.pending_transactions() > config.max_pending_transactions + sessions {
         return Err(format!(
             "{name}: {} pending transactions, limit {} + {sessions} sessions",
             conn.pending_transactions(),
