@@ -8,7 +8,6 @@ use std::future::Future;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::OnceLock;
-use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -32,21 +31,7 @@ pub const TRANSFER: Duration = Duration::from_secs(90);
 
 /// Runs `future` until `limit` passes on the runtime's clock; `None` if the
 /// limit came first (the future is then dropped).
-pub async fn timeout<R: Runtime, F: Future>(
-    rt: &R,
-    limit: Duration,
-    future: F,
-) -> Option<F::Output> {
-    let mut timer = rt.timer(rt.now() + limit);
-    let mut future = std::pin::pin!(future);
-    std::future::poll_fn(move |cx| {
-        if let Poll::Ready(out) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        timer.poll_fire(cx).map(|()| None)
-    })
-    .await
-}
+pub use msrp_endpoint::timeout;
 
 /// Awaits an expected event: its output, or a panic naming `what` once
 /// `limit` passed.

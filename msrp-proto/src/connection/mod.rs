@@ -681,13 +681,7 @@ impl Connection {
         let Some(index) = self.session_index(session) else {
             return Err(CommandError::UnknownSession);
         };
-        let ids: Vec<MessageId> = self
-            .messages
-            .iter()
-            .filter(|(_, m)| m.session == session)
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in ids {
+        for id in self.messages_of(session) {
             self.stop_message(&id, stop.clone());
             // Only the chunk in flight can still end with `#`: a message
             // interrupted earlier would need a `#` chunk addressed through

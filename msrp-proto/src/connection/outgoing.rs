@@ -428,15 +428,18 @@ impl Connection {
         }
     }
 
-    /// Queues every message of a session that just got bound.
-    pub(crate) fn release_messages(&mut self, session: SessionHandle) {
-        let ids: Vec<MessageId> = self
-            .messages
+    /// The outgoing messages of a session.
+    pub(crate) fn messages_of(&self, session: SessionHandle) -> Vec<MessageId> {
+        self.messages
             .iter()
             .filter(|(_, m)| m.session == session)
             .map(|(id, _)| id.clone())
-            .collect();
-        for id in ids {
+            .collect()
+    }
+
+    /// Queues every message of a session that just got bound.
+    pub(crate) fn release_messages(&mut self, session: SessionHandle) {
+        for id in self.messages_of(session) {
             self.make_ready(&id);
         }
     }
@@ -478,16 +481,9 @@ impl Connection {
 
     /// Emits the outcome of a stopped or finished message and forgets it.
     pub(crate) fn conclude(&mut self, id: &MessageId) {
-        if let Some(msg) = self.messages.remove(id) {
+        if let Some(msg) = self.messages.get(id) {
             let outcome = msg.stop.as_ref().map_or(Outcome::Delivered, Stop::outcome);
-            if msg.queued {
-                self.ready.retain(|m| m != id);
-            }
-            self.push_event(Event::Outcome {
-                session: msg.session,
-                message: id.clone(),
-                outcome,
-            });
+            self.finish_with(id, outcome);
         }
     }
 
