@@ -42,11 +42,68 @@ impl Span {
 }
 
 /// One header line: name and value, as positions in the head.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Field {
     pub(crate) name: Span,
     pub(crate) value: Span,
     pub(crate) known: Option<HeaderName>,
+}
+
+/// How many header lines a head keeps without an allocation of their own:
+/// a SEND chunk usually has five to eight.
+const INLINE_FIELDS: usize = 8;
+
+/// The header lines of a head, in order. Up to [`INLINE_FIELDS`] live
+/// inside the head itself; a vector of their own was one allocation and
+/// free per chunk (benches/parse.rs, small_chunk).
+#[derive(Debug, Clone)]
+pub(crate) enum Fields {
+    Inline {
+        len: u8,
+        items: [Field; INLINE_FIELDS],
+    },
+    Heap(Vec<Field>),
+}
+
+impl Fields {
+    /// Room for `n` fields.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        if n <= INLINE_FIELDS {
+            Self::Inline {
+                len: 0,
+                items: [Field::default(); INLINE_FIELDS],
+            }
+        } else {
+            Self::Heap(Vec::with_capacity(n))
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, field: Field) {
+        match self {
+            Self::Inline { len, items } if usize::from(*len) < INLINE_FIELDS => {
+                items[usize::from(*len)] = field;
+                *len += 1;
+            }
+            Self::Inline { items, .. } => {
+                let mut heap = items.to_vec();
+                heap.push(field);
+                *self = Self::Heap(heap);
+            }
+            Self::Heap(fields) => fields.push(field),
+        }
+    }
+}
+
+impl std::ops::Deref for Fields {
+    type Target = [Field];
+
+    fn deref(&self) -> &[Field] {
+        match self {
+            Self::Inline { len, items } => &items[..usize::from(*len)],
+            Self::Heap(fields) => fields,
+        }
+    }
 }
 
 /// Request or response.
@@ -125,7 +182,7 @@ pub(crate) struct HeadData {
     /// Where the header lines start (just after the start line's CRLF).
     pub(crate) headers_start: u32,
     pub(crate) line: Line,
-    pub(crate) fields: Vec<Field>,
+    pub(crate) fields: Fields,
     pub(crate) parsed: Parsed,
     pub(crate) has_body: bool,
 }

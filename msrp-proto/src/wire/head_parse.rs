@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::ident::is_ident;
 use crate::path::Path;
 use crate::uri::UriError;
-use crate::wire::head::{Field, HeadData, Line, Parsed, Span};
+use crate::wire::head::{Field, Fields, HeadData, Line, Parsed, Span};
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
 use crate::wire::{
@@ -71,10 +71,7 @@ pub(crate) fn parse_start_line(line: &[u8]) -> Result<(Span, Line), Fault> {
         Ok((tid, Line::Response { code, comment }))
     } else {
         // req-start = pMSRP SP transact-id SP method; method = 1*UPALPHA
-        let method = std::str::from_utf8(word)
-            .ok()
-            .and_then(Method::from_name)
-            .ok_or((ParseErrorKind::StartLine, after))?;
+        let method = Method::from_bytes(word).ok_or((ParseErrorKind::StartLine, after))?;
         Ok((tid, Line::Request(method)))
     }
 }
@@ -92,6 +89,62 @@ pub(crate) fn find_control(line: &[u8]) -> Option<usize> {
     } else {
         None
     }
+}
+
+/// A head's bytes, checked to be UTF-8.
+enum HeadText<'a> {
+    /// Printable ASCII and the CRLF of each line only: UTF-8, and free of
+    /// control bytes, as nearly every head is.
+    Plain(&'a [u8]),
+    /// Anything else, checked as a whole.
+    Utf8(&'a str),
+}
+
+impl<'a> HeadText<'a> {
+    /// Checks `block`, whole lines each ending in CRLF (its only LF); the
+    /// error is the offset of the first byte that is not UTF-8.
+    fn check(block: &'a [u8], lines: usize) -> Result<Self, usize> {
+        // Counting is far cheaper than `str::from_utf8` and the search for
+        // controls that it spares (benches/parse.rs, small_chunk).
+        if count_special(block) == 2 * lines {
+            return Ok(Self::Plain(block));
+        }
+        match std::str::from_utf8(block) {
+            Ok(text) => Ok(Self::Utf8(text)),
+            Err(_) => Err(block.utf8_chunks().next().map_or(0, |c| c.valid().len())),
+        }
+    }
+
+    /// The text at `span`, which falls on ASCII delimiters (so on character
+    /// boundaries).
+    fn get(&self, span: Span) -> &'a str {
+        match self {
+            // ASCII: never falls back.
+            Self::Plain(bytes) => bytes
+                .get(span.range())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or(""),
+            Self::Utf8(text) => text.get(span.range()).unwrap_or(""),
+        }
+    }
+}
+
+/// How many bytes of `block` are not printable ASCII (0x20 to 0x7E). In a
+/// block of whole lines, each holding one LF at its end, that count is two
+/// per line exactly when the CRLFs are all there is.
+fn count_special(block: &[u8]) -> usize {
+    // One add and one signed compare per byte (0x00-0x1F, 0x7F and
+    // 0x80-0xFF all land below 0x21), which vectorises; counted in bytes,
+    // 255 at a time, as in `only_line_ends`.
+    block
+        .chunks(255)
+        .map(|c| {
+            usize::from(
+                c.iter()
+                    .fold(0u8, |n, &b| n + u8::from((b.wrapping_add(1) as i8) < 0x21)),
+            )
+        })
+        .sum()
 }
 
 /// Whether `block` (whole lines with their CRLFs) holds no control byte
@@ -114,23 +167,59 @@ fn only_line_ends(block: &[u8], lines: usize) -> bool {
 /// Splits `Name: value` into spans (relative to the line), trimming the
 /// whitespace around the value. RFC 4975 §9 asks for exactly one SP after the
 /// colon; peers that send none or several are accepted.
-fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span), Fault> {
-    let colon = memchr::memchr(b':', line).ok_or((ParseErrorKind::HeaderLine, at))?;
+fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span, Option<HeaderName>), Fault> {
+    let bad = || (ParseErrorKind::HeaderLine, at);
+    let colon = find_byte(line, b':').ok_or_else(bad)?;
     let name = &line[..colon];
-    // hname = ALPHA *token
-    if !name.first().is_some_and(u8::is_ascii_alphabetic) || !name.iter().all(|&b| is_token_char(b))
+    // hname = ALPHA *token. A known name is one, so only the others need
+    // their characters checked.
+    let known = HeaderName::lookup_bytes(name);
+    if known.is_none()
+        && !(name.first().is_some_and(u8::is_ascii_alphabetic)
+            && name.iter().all(|&b| is_token_char(b)))
     {
-        return Err((ParseErrorKind::HeaderLine, at));
+        return Err(bad());
     }
-    let is_ws = |b: &u8| *b == b' ' || *b == b'\t';
-    let value = &line[colon + 1..];
-    let lead = value.iter().take_while(|b| is_ws(b)).count();
-    let trail = value[lead..].iter().rev().take_while(|b| is_ws(b)).count();
-    let start = at + colon + 1 + lead;
+    let is_ws = |b: u8| b == b' ' || b == b'\t';
+    let mut start = colon + 1;
+    while start < line.len() && is_ws(line[start]) {
+        start += 1;
+    }
+    let mut end = line.len();
+    while end > start && is_ws(line[end - 1]) {
+        end -= 1;
+    }
     Ok((
         Span::new(at, at + colon),
-        Span::new(start, at + line.len() - trail),
+        Span::new(at + start, at + end),
+        known,
     ))
+}
+
+/// The position of the first `needle` in `haystack`, eight bytes at a time
+/// in a `u64`: on the few bytes of a header name this costs half as much as
+/// `memchr`, whose set-up is made for longer runs (benches/parse.rs,
+/// small_chunk).
+fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let pattern = u64::from_le_bytes([needle; 8]);
+    let mut words = haystack.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(word);
+        let x = u64::from_le_bytes(bytes) ^ pattern;
+        // The high bit of each byte of `x` that is zero, and no other bit:
+        // adding 0x7f to the low seven bits sets it for the others, and no
+        // carry crosses a byte.
+        let zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        if zero != 0 {
+            return Some(at + zero.trailing_zeros() as usize / 8);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&b| b == needle).map(|i| at + i)
 }
 
 /// What [`assemble`] needs besides the bytes.
@@ -194,35 +283,30 @@ pub(crate) fn assemble(
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
-    let Ok(text) = std::str::from_utf8(&raw) else {
-        let bad = raw.utf8_chunks().next().map_or(0, |c| c.valid().len());
-        return Err(at(ParseErrorKind::HeaderCharacter, bad));
-    };
-    // Names and values are taken as slices of `text`, checked once above,
-    // rather than checked again one by one (that was a tenth of the cost
-    // of a head, benches/connection.rs). A span off a character boundary
-    // gives `None` here where `from_utf8` of its bytes would have failed.
+    let text = HeadText::check(&raw, 1 + parts.lines.len())
+        .map_err(|bad| at(ParseErrorKind::HeaderCharacter, bad))?;
     // Every line ends in CRLF; any other control byte is a fault. One pass
     // over the whole block is cheaper than one search per line, which only
     // runs when that pass says there is something to find.
-    let clean = only_line_ends(&raw, 1 + parts.lines.len());
-    let mut fields = Vec::with_capacity(parts.lines.len());
+    let clean = match text {
+        HeadText::Plain(_) => true,
+        HeadText::Utf8(_) => only_line_ends(&raw, 1 + parts.lines.len()),
+    };
+    let mut fields = Fields::with_capacity(parts.lines.len());
     for span in parts.lines {
         let line = &raw[span.range()];
         if let Some(i) = (!clean).then(|| find_control(line)).flatten() {
             return Err(at(ParseErrorKind::HeaderCharacter, span.start as usize + i));
         }
-        let (name, value) =
+        let (name, value, known) =
             split_header_line(line, span.start as usize).map_err(|(k, p)| at(k, p))?;
-        let known = text.get(name.range()).and_then(HeaderName::lookup);
         fields.push(Field { name, value, known });
     }
 
     let mut typed = TypedHeaders::default();
     let mut first_fault: Option<Fault> = None;
-    for field in &fields {
-        let value = text.get(field.value.range()).unwrap_or("");
-        if let Err(fault) = typed.take(&raw, value, field, limits, parts.paths.as_deref_mut()) {
+    for field in fields.iter() {
+        if let Err(fault) = typed.take(&raw, &text, field, limits, parts.paths.as_deref_mut()) {
             first_fault.get_or_insert(fault);
         }
     }
@@ -301,7 +385,7 @@ impl TypedHeaders {
     fn take(
         &mut self,
         raw: &Bytes,
-        text: &str,
+        head: &HeadText<'_>,
         field: &Field,
         limits: &Limits,
         paths: Option<&mut PathCache>,
@@ -337,43 +421,48 @@ impl TypedHeaders {
             Some(cache) => cache.parse(&raw[field.value.range()], limits.max_path_uris),
             None => Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris),
         };
-        let seconds = || parse_decimal(text, u64::from(u32::MAX)).map(|n| n as u32);
+        let value = &raw[field.value.range()];
+        // Made only for the values parsed as text.
+        let text = || head.get(field.value);
+        let seconds = || parse_decimal(text(), u64::from(u32::MAX)).map(|n| n as u32);
         match name {
             HeaderName::ToPath => self.to_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::FromPath => self.from_path = Some(path().map_err(|e| invalid(e.into()))?),
             HeaderName::UsePath => self.use_path = Some(path().map_err(|e| invalid(e.into()))?),
-            HeaderName::MessageId if is_ident(text.as_bytes()) => {
+            HeaderName::MessageId if is_ident(value) => {
                 self.message_id = Some(field.value);
             }
             HeaderName::MessageId => return Err(invalid(HeaderError::Ident)),
             HeaderName::ByteRange => {
-                self.byte_range = Some(ByteRange::parse(text).map_err(invalid)?);
+                self.byte_range = Some(ByteRange::parse_bytes(value).map_err(invalid)?);
             }
             HeaderName::SuccessReport => {
-                self.success_report = Some(SuccessReport::parse(text).map_err(invalid)?);
+                self.success_report = Some(SuccessReport::parse(text()).map_err(invalid)?);
             }
             HeaderName::FailureReport => {
-                self.failure_report = Some(FailureReport::parse(text).map_err(invalid)?);
+                self.failure_report = Some(FailureReport::parse(text()).map_err(invalid)?);
             }
-            HeaderName::Status => self.status = Some(Status::parse(text).map_err(invalid)?),
+            HeaderName::Status => self.status = Some(Status::parse(text()).map_err(invalid)?),
             HeaderName::Expires => self.expires = Some(seconds().map_err(invalid)?),
             HeaderName::MinExpires => self.min_expires = Some(seconds().map_err(invalid)?),
             HeaderName::MaxExpires => self.max_expires = Some(seconds().map_err(invalid)?),
             HeaderName::ContentType => {
-                MediaType::parse(text).map_err(invalid)?;
+                if !MediaType::is_bare(value) {
+                    MediaType::parse(text()).map_err(invalid)?;
+                }
                 self.content_type = Some(field.value);
             }
             HeaderName::ContentDisposition => {
-                Disposition::parse(text).map_err(invalid)?;
+                Disposition::parse(text()).map_err(invalid)?;
             }
             HeaderName::WwwAuthenticate | HeaderName::Authorization => {
-                DigestParams::parse_with_scheme(text).map_err(invalid)?;
+                DigestParams::parse_with_scheme(text()).map_err(invalid)?;
             }
             HeaderName::AuthenticationInfo => {
-                DigestParams::parse_list(text).map_err(invalid)?;
+                DigestParams::parse_list(text()).map_err(invalid)?;
             }
             HeaderName::UseNickname => {
-                parse_quoted_string(text).map_err(invalid)?;
+                parse_quoted_string(text()).map_err(invalid)?;
             }
             // Free text (RFC 2045): the line was already checked for controls.
             HeaderName::ContentId | HeaderName::ContentDescription => {}
@@ -478,14 +567,41 @@ mod tests {
 
     #[test]
     fn header_lines_are_split_and_trimmed() {
-        let (n, v) = split_header_line(b"Message-ID:  87652491 \t", 100).unwrap();
+        let (n, v, known) = split_header_line(b"Message-ID:  87652491 \t", 100).unwrap();
         assert_eq!((n, v), (Span::new(100, 110), Span::new(113, 121)));
-        let (_, v) = split_header_line(b"X-Empty:", 0).unwrap();
+        assert_eq!(known, Some(HeaderName::MessageId));
+        let (_, v, known) = split_header_line(b"X-Empty:", 0).unwrap();
+        assert_eq!(known, None);
         assert_eq!(v.start, v.end);
         assert!(split_header_line(b"no colon here", 0).is_err());
         assert!(split_header_line(b": value", 0).is_err());
         assert!(split_header_line(b"1abc: value", 0).is_err());
         assert!(split_header_line(b"a b: value", 0).is_err());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn find_byte_finds_the_first(hay in proptest::collection::vec(proptest::sample::select(b":a\r\x00\xff".to_vec()), 0..40)) {
+            proptest::prop_assert_eq!(find_byte(&hay, b':'), hay.iter().position(|&b| b == b':'));
+        }
+
+        #[test]
+        fn special_bytes_are_those_outside_printable_ascii(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+            let want = bytes.iter().filter(|&&b| !(0x20..=0x7e).contains(&b)).count();
+            proptest::prop_assert_eq!(count_special(&bytes), want);
+        }
+    }
+
+    #[test]
+    fn plain_heads_skip_the_utf8_check_and_others_do_not() {
+        let plain = b"MSRP abcd SEND\r\nTo-Path: x\r\n";
+        assert!(matches!(HeadText::check(plain, 2), Ok(HeadText::Plain(_))));
+        let tab = b"MSRP abcd SEND\r\nTo-Path:\tx\r\n";
+        assert!(matches!(HeadText::check(tab, 2), Ok(HeadText::Utf8(_))));
+        let utf8 = "MSRP abcd SEND\r\nX: \u{e9}\r\n".as_bytes();
+        assert!(matches!(HeadText::check(utf8, 2), Ok(HeadText::Utf8(_))));
+        let bad = b"MSRP abcd SEND\r\nX: \xe9\r\n";
+        assert!(matches!(HeadText::check(bad, 2), Err(19)));
     }
 
     #[test]

@@ -41,6 +41,18 @@ impl Method {
         })
     }
 
+    /// [`from_name`](Self::from_name) on the bytes of a start line, which
+    /// need no check as text for the methods this crate knows.
+    pub(crate) fn from_bytes(name: &[u8]) -> Option<Self> {
+        match name {
+            b"SEND" => Some(Self::Send),
+            b"REPORT" => Some(Self::Report),
+            b"AUTH" => Some(Self::Auth),
+            b"NICKNAME" => Some(Self::Nickname),
+            _ => std::str::from_utf8(name).ok().and_then(Self::from_name),
+        }
+    }
+
     /// The method name as sent on the wire.
     pub fn as_str(&self) -> &str {
         match self {

@@ -7,7 +7,7 @@
 //! is common on the wire).
 
 use crate::wire::HeaderError;
-use crate::wire::header::quoted::{SemicolonParams, scan_token};
+use crate::wire::header::quoted::{SemicolonParams, is_token_char, scan_token};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -49,6 +49,18 @@ impl<'a> MediaType<'a> {
             sub,
             params,
         })
+    }
+
+    /// Whether `value` is a bare `type/subtype`, without parameters: a
+    /// value [`parse`](Self::parse) accepts, checked without making a
+    /// `&str` of it (benches/parse.rs, small_chunk).
+    pub(crate) fn is_bare(value: &[u8]) -> bool {
+        let token = |s: &[u8]| !s.is_empty() && s.iter().all(|&b| is_token_char(b));
+        // '/' is no token character, so the first one splits the value.
+        match value.iter().position(|&b| b == b'/') {
+            Some(slash) => token(&value[..slash]) && token(&value[slash + 1..]),
+            None => false,
+        }
     }
 
     /// The whole value as written.
@@ -133,6 +145,14 @@ mod tests {
         mt.params()
             .map(|(n, v)| (n, v.map(Cow::into_owned)))
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_bare_type_is_one_that_parses_without_parameters(s in "[a-z!#*+./;= -]{0,12}|\\PC{0,12}") {
+            let parses_bare = MediaType::parse(&s).is_ok_and(|mt| mt.params.is_empty());
+            proptest::prop_assert_eq!(MediaType::is_bare(s.as_bytes()), parses_bare);
+        }
     }
 
     #[test]

@@ -12,7 +12,11 @@ const MAX_DIGITS: usize = 20;
 /// more than 20 digits or a value above `max` gives
 /// [`HeaderError::NumberTooLarge`]. Leading zeros are DIGITs and accepted.
 pub(crate) fn parse_decimal(digits: &str, max: u64) -> Result<u64, HeaderError> {
-    let bytes = digits.as_bytes();
+    parse_decimal_bytes(digits.as_bytes(), max)
+}
+
+/// [`parse_decimal`] on bytes.
+pub(crate) fn parse_decimal_bytes(bytes: &[u8], max: u64) -> Result<u64, HeaderError> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
         return Err(HeaderError::NotANumber);
     }
