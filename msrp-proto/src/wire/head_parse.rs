@@ -180,18 +180,17 @@ fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span, Option<Heade
     {
         return Err(bad());
     }
-    let is_ws = |b: u8| b == b' ' || b == b'\t';
-    let mut start = colon + 1;
-    while start < line.len() && is_ws(line[start]) {
-        start += 1;
+    let mut value = &line[colon + 1..];
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
     }
-    let mut end = line.len();
-    while end > start && is_ws(line[end - 1]) {
-        end -= 1;
+    let start = line.len() - value.len();
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
     }
     Ok((
         Span::new(at, at + colon),
-        Span::new(at + start, at + end),
+        Span::new(at + start, at + start + value.len()),
         known,
     ))
 }

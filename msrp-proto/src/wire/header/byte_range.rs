@@ -112,21 +112,22 @@ impl ByteRange {
 /// numbers of more than 19 digits (which could overflow), which
 /// [`ByteRange::parse_bytes`] then reads the general way.
 fn all_digits(value: &[u8]) -> Option<[u64; 3]> {
-    let mut numbers = [0u64; 3];
-    let mut field = 0;
-    let mut digits = 0;
-    for &b in value {
-        match b {
-            b'0'..=b'9' if digits < 19 => {
-                numbers[field] = numbers[field] * 10 + u64::from(b - b'0');
-                digits += 1;
-            }
-            b'-' if field == 0 && digits > 0 => (field, digits) = (1, 0),
-            b'/' if field == 1 && digits > 0 => (field, digits) = (2, 0),
-            _ => return None,
-        }
+    let (start, rest) = leading_number(value)?;
+    let (end, rest) = leading_number(rest.strip_prefix(b"-")?)?;
+    let (total, rest) = leading_number(rest.strip_prefix(b"/")?)?;
+    rest.is_empty().then_some([start, end, total])
+}
+
+/// The number that `s` starts with, of 1 to 19 digits, and what follows it.
+fn leading_number(s: &[u8]) -> Option<(u64, &[u8])> {
+    let mut n = 0u64;
+    let mut len = 0;
+    while let Some(&d) = s.get(len).filter(|d| d.is_ascii_digit()) {
+        n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+        len += 1;
     }
-    (field == 2 && digits > 0).then_some(numbers)
+    // 19 digits always fit in a u64; the general path reads longer numbers.
+    (1..=19).contains(&len).then(|| (n, &s[len..]))
 }
 
 /// `1*DIGIT`; a malformed number is a Byte-Range syntax error, an oversized
