@@ -22,7 +22,7 @@ impl Connection {
     }
 
     /// Closes at once: unsent output is dropped, outgoing messages end as
-    /// [`Outcome::Aborted`].
+    /// [`Outcome::Aborted`](crate::connection::Outcome::Aborted).
     pub fn close(&mut self) {
         if !self.is_closed() {
             self.close_with(CloseReason::LocallyClosed);
