@@ -333,7 +333,8 @@ impl Parser {
             return Ok(false);
         };
         let line = &self.buf[..cr];
-        if let Some(pos) = head_parse::find_control(line) {
+        let clean = head_parse::is_printable(line);
+        if let Some(pos) = (!clean).then(|| head_parse::find_control(line)).flatten() {
             return Err(self.error_at(ParseErrorKind::HeaderCharacter, pos));
         }
         let (tid, line) =
