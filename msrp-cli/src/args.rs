@@ -4,11 +4,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use msrp_tokio::msrp_proto::MsrpUri;
-use msrp_tokio::msrp_proto::ident::IdGenerator;
-use msrp_tokio::msrp_proto::path::{DEFAULT_MAX_URIS, Path};
-use msrp_tokio::msrp_proto::uri::UriError;
-use msrp_tokio::msrp_proto::wire::{FailureReport, MediaType, SuccessReport};
+use msrp_proto::MsrpUri;
+use msrp_proto::ident::IdGenerator;
+use msrp_proto::path::{DEFAULT_MAX_URIS, Path};
+use msrp_proto::uri::UriError;
+use msrp_proto::wire::{FailureReport, MediaType, SuccessReport};
 
 /// What every URI error says is expected.
 const URI_SHAPE: &str = "an MSRP URI like msrp://host:port/session;tcp";

@@ -2,7 +2,7 @@
 //! `msrp demo`: valid for 127.0.0.1, ::1 and localhost, trusted by the
 //! in-process client as its own CA.
 
-use msrp_tokio::{TlsClient, TlsServer};
+use msrp_endpoint::{TlsClient, TlsServer};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// Both ends of a TLS setup over one fresh certificate.

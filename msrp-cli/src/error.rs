@@ -5,8 +5,8 @@ use std::fmt;
 use std::io;
 use std::process::ExitCode;
 
-use msrp_tokio::msrp_proto::connection::CloseReason;
-use msrp_tokio::{Error, Phase};
+use msrp_endpoint::{Error, Phase};
+use msrp_proto::connection::CloseReason;
 
 /// A failure: a message for stderr and an exit status.
 #[derive(Debug)]

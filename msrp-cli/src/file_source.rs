@@ -8,8 +8,8 @@ use std::path::Path;
 use std::thread;
 
 use bytes::{Bytes, BytesMut};
+use futures_channel::oneshot;
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot};
 
 /// Pieces read ahead of the sender.
 const READ_AHEAD: usize = 4;
@@ -17,7 +17,7 @@ const READ_AHEAD: usize = 4;
 /// The pieces of an open file, then its SHA-256.
 pub(crate) struct FileSource {
     /// Pieces in order; an error ends the stream.
-    pub(crate) pieces: mpsc::Receiver<io::Result<Bytes>>,
+    pub(crate) pieces: async_channel::Receiver<io::Result<Bytes>>,
     /// The hex SHA-256 once every piece is read.
     pub(crate) sha256: oneshot::Receiver<String>,
 }
@@ -35,7 +35,7 @@ pub(crate) fn open(path: &Path) -> io::Result<(File, u64)> {
 
 /// Reads exactly `size` bytes of `file` in pieces of `piece` bytes.
 pub(crate) fn read(mut file: File, size: u64, piece: usize) -> FileSource {
-    let (tx, pieces) = mpsc::channel(READ_AHEAD);
+    let (tx, pieces) = async_channel::bounded(READ_AHEAD);
     let (hash_tx, sha256) = oneshot::channel();
     thread::spawn(move || {
         let mut hash = Sha256::new();
@@ -55,7 +55,7 @@ pub(crate) fn read(mut file: File, size: u64, piece: usize) -> FileSource {
                 }
                 _ => e,
             });
-            if tx.blocking_send(result).is_err() || failed {
+            if tx.send_blocking(result).is_err() || failed {
                 return; // the sender gave up, or there is nothing more
             }
         }

@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use msrp_tokio::msrp_proto::MsrpUri;
-use msrp_tokio::msrp_proto::path::Path;
+use msrp_proto::MsrpUri;
+use msrp_proto::path::Path;
 use serde::Serialize;
 
 /// One event line. Field order is the documented order of each object.

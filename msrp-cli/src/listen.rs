@@ -4,15 +4,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use msrp_tokio::msrp_proto::MsrpUri;
-use msrp_tokio::msrp_proto::connection::CloseReason;
-use msrp_tokio::{EndpointConfig, Error, Session, TlsServer, Transport, get_acceptor};
-use tokio::sync::oneshot;
+use futures_channel::oneshot;
+use msrp_endpoint::{EndpointConfig, Error, Runtime, Session, TlsServer, Transport, get_acceptor};
+use msrp_proto::MsrpUri;
+use msrp_proto::connection::CloseReason;
 
 use crate::args::{self, HostPort, PathSource};
 use crate::error::{CliError, Side, setup_error};
 use crate::json::{self, Event, Out};
 use crate::receive::{Received, Receiver};
+use crate::runtime::{Job, RuntimeArg, RuntimeFlag};
 
 /// Answer one MSRP session and print what arrives.
 ///
@@ -80,12 +81,25 @@ pub(crate) struct ListenArgs {
     /// binding, or once bound, no byte arriving. 0 waits forever.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = args::seconds_or_never)]
     idle_timeout: Duration,
+
+    #[command(flatten)]
+    runtime: RuntimeFlag,
+}
+
+impl Job for ListenArgs {
+    fn runtime(&self) -> RuntimeArg {
+        self.runtime.runtime
+    }
+
+    async fn run<R: Runtime>(self, rt: R) -> Result<(), CliError> {
+        run(rt, self, &Out).await
+    }
 }
 
 /// "Forever", for the library's timeouts (which need a duration).
 const FOREVER: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
-pub(crate) async fn run(args: ListenArgs, out: &Out) -> Result<(), CliError> {
+async fn run<R: Runtime>(rt: R, args: ListenArgs, out: &Out) -> Result<(), CliError> {
     let remote = args::join_path_sources(args.remote_path)
         .map_err(|e| CliError::usage(format!("invalid value for '--remote-path <URI>': {e}")))?;
     let remote = (!matches!(&remote, PathSource::Uris(u) if u.is_empty())).then_some(remote);
@@ -119,7 +133,7 @@ pub(crate) async fn run(args: ListenArgs, out: &Out) -> Result<(), CliError> {
         .session_id(&session_id)
         .build()
         .map_err(|e| CliError::usage(format!("--bind {}: {e}", args.bind.host)))?;
-    let mut acceptor = get_acceptor(config);
+    let mut acceptor = get_acceptor(rt.clone(), config);
     let local_path = acceptor.prepare(Some(local_uri)).await.map_err(|e| {
         CliError::failed(format!(
             "cannot listen on {}:{}: {}",
@@ -137,7 +151,7 @@ pub(crate) async fn run(args: ListenArgs, out: &Out) -> Result<(), CliError> {
         None => acceptor.complete_any().await,
         Some(PathSource::Uris(uris)) => acceptor.complete(&uris).await,
         Some(PathSource::Stdin) => {
-            let uris = read_path_line(idle).await?;
+            let uris = read_path_line(&rt, idle).await?;
             acceptor.complete(&uris).await
         }
     }
@@ -148,14 +162,17 @@ pub(crate) async fn run(args: ListenArgs, out: &Out) -> Result<(), CliError> {
 /// Reads the peer's path from one line of standard input. A thread, not a
 /// runtime task, so that a reader still blocked at exit cannot hold the
 /// process up.
-async fn read_path_line(timeout: Option<Duration>) -> Result<Vec<MsrpUri>, CliError> {
+async fn read_path_line<R: Runtime>(
+    rt: &R,
+    timeout: Option<Duration>,
+) -> Result<Vec<MsrpUri>, CliError> {
     let (tx, rx) = oneshot::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
         let _ = tx.send(std::io::stdin().read_line(&mut line).map(|n| (n, line)));
     });
     let waited = match timeout {
-        Some(t) => tokio::time::timeout(t, rx).await.map_err(|_| {
+        Some(t) => msrp_endpoint::timeout(rt, t, rx).await.ok_or_else(|| {
             CliError::failed("no path arrived on standard input in time (--remote-path -)")
         })?,
         None => rx.await,
@@ -186,18 +203,18 @@ async fn receive(
         local_path: json::uris(transport.local_path()),
         remote_path: json::uris(transport.remote_path()),
     });
+    let file_error = |e: std::io::Error| CliError::failed(e.to_string());
     let mut session = Session::new(transport);
-    let mut receiver = Receiver::new(out_dir);
+    let mut receiver = Receiver::new(out_dir).map_err(file_error)?;
     let mut messages = 0u64;
     while let Some(item) = session.next_incoming().await {
-        let received = receiver
-            .take(item)
-            .map_err(|e| CliError::failed(e.to_string()))?;
+        let received = receiver.take(item).await.map_err(file_error)?;
         if let Received::Event(event) = received {
             let complete = matches!(event, Event::Message { .. });
             out.event(&event);
             messages += u64::from(complete);
             if count.is_some_and(|n| messages >= n) {
+                receiver.close().await.map_err(file_error)?;
                 // Waits until the connection has sent every response and
                 // REPORT it owes and closed.
                 session.shutdown().await;
@@ -208,6 +225,9 @@ async fn receive(
             }
         }
     }
+    // Bytes of a message cut off by the end are on disk before the end is
+    // reported, as they were when each piece was written at once.
+    receiver.close().await.map_err(file_error)?;
     // The session is over: the error the session gives now is the reason.
     let reason = match session.receive_message().await {
         Err(Error::Closed(reason)) => reason,

@@ -3,16 +3,16 @@
 //! size costs a few buffers of memory, never its whole body.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use bytes::Bytes;
-use msrp_tokio::Incoming;
-use msrp_tokio::msrp_proto::connection::MessageId;
+use msrp_endpoint::Incoming;
+use msrp_proto::connection::MessageId;
 use sha2::{Digest, Sha256};
 
 use crate::json::Event;
+use crate::writer::{FileId, Writer};
 
 /// Out-of-order bytes held back for hashing when there is no file to
 /// re-read; past this the hash of that message is given up (null).
@@ -21,9 +21,8 @@ const MAX_HELD: usize = 16 << 20;
 /// A message being received.
 struct InProgress {
     content_type: Option<String>,
-    file: Option<(PathBuf, File)>,
-    /// Where the file's cursor is, to skip a seek for in-order pieces.
-    file_pos: u64,
+    /// The file its body goes to in the output folder.
+    file: Option<FileId>,
     hash: Sha256,
     /// Bytes `0..hashed` went into `hash`.
     hashed: u64,
@@ -71,12 +70,19 @@ impl InProgress {
         self.hash.update(&data[skip..]);
         self.hashed = end;
     }
+
+    /// Whether the pieces gave the hash of all `size` bytes.
+    fn hashed_all(&self, size: u64) -> bool {
+        !self.lost_order && self.hashed == size
+    }
 }
 
 /// Turns incoming items into `message` and `aborted` events.
 pub(crate) struct Receiver {
-    out_dir: Option<PathBuf>,
+    out_dir: Option<(PathBuf, Writer)>,
     messages: HashMap<MessageId, InProgress>,
+    /// Files created so far (the next one's number).
+    files: FileId,
 }
 
 /// What an incoming item meant.
@@ -88,28 +94,30 @@ pub(crate) enum Received {
 }
 
 impl Receiver {
-    /// Writes bodies into `out_dir` when given.
-    pub(crate) fn new(out_dir: Option<PathBuf>) -> Self {
-        Self {
+    /// Writes bodies into `out_dir` when given, on a thread of its own.
+    pub(crate) fn new(out_dir: Option<PathBuf>) -> io::Result<Self> {
+        let out_dir = match out_dir {
+            Some(dir) => Some((dir, Writer::start()?)),
+            None => None,
+        };
+        Ok(Self {
             out_dir,
             messages: HashMap::new(),
-        }
+            files: 0,
+        })
     }
 
-    /// Takes one item; file errors are reported, not ignored.
-    pub(crate) fn take(&mut self, item: Incoming) -> io::Result<Received> {
+    /// Takes one item; file errors are reported, not ignored. An event
+    /// comes once its file is complete (or removed) on disk.
+    pub(crate) async fn take(&mut self, item: Incoming) -> io::Result<Received> {
         match item {
             Incoming::Started { message, head, .. } => {
-                let file = match &self.out_dir {
-                    Some(dir) => {
+                let file = match &mut self.out_dir {
+                    Some((dir, writer)) => {
                         let path = dir.join(file_name(message.as_str()));
-                        let file = File::create(&path).map_err(|e| {
-                            io::Error::new(
-                                e.kind(),
-                                format!("cannot create {}: {e}", path.display()),
-                            )
-                        })?;
-                        Some((path, file))
+                        self.files += 1;
+                        writer.create(self.files, path).await?;
+                        Some(self.files)
                     }
                     None => None,
                 };
@@ -118,7 +126,6 @@ impl Receiver {
                     InProgress {
                         content_type: head.content_type().map(str::to_owned),
                         file,
-                        file_pos: 0,
                         hash: Sha256::new(),
                         hashed: 0,
                         held: BTreeMap::new(),
@@ -136,14 +143,9 @@ impl Receiver {
                 let Some(msg) = self.messages.get_mut(&message) else {
                     return Ok(Received::Nothing);
                 };
-                if let Some((path, file)) = &mut msg.file {
-                    if msg.file_pos != offset {
-                        file.seek(SeekFrom::Start(offset))?;
-                    }
-                    file.write_all(&data).map_err(|e| {
-                        io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display()))
-                    })?;
-                    msg.file_pos = offset + data.len() as u64;
+                if let (Some(file), Some((_, writer))) = (msg.file, &mut self.out_dir) {
+                    // A clone of `Bytes` shares the buffer: no copy.
+                    writer.write(file, offset, data.clone()).await?;
                 }
                 msg.hash_piece(offset, data);
                 Ok(Received::Nothing)
@@ -156,25 +158,29 @@ impl Receiver {
                 let Some(msg) = self.messages.remove(&message) else {
                     return Ok(Received::Nothing);
                 };
-                let content_type = msg.content_type.clone();
-                let sha256 = finish_hash(msg, size)?;
+                let in_order = msg.hashed_all(size);
+                // Without the pieces in order, the hash comes from the file.
+                let from_file = match (msg.file, &mut self.out_dir) {
+                    (Some(file), Some((_, writer))) => writer.finish(file, size, !in_order).await?,
+                    _ => None,
+                };
+                let sha256 = if in_order {
+                    Some(hex::encode(msg.hash.finalize()))
+                } else {
+                    from_file
+                };
                 Ok(Received::Event(Event::Message {
                     message_id: message.as_str().to_owned(),
-                    content_type,
+                    content_type: msg.content_type,
                     size,
                     sha256,
                     chunks,
                 }))
             }
             Incoming::Aborted { message, received } => {
-                if let Some(InProgress {
-                    file: Some((path, file)),
-                    ..
-                }) = self.messages.remove(&message)
-                {
-                    // A partial file would look like a received message.
-                    drop(file);
-                    let _ = std::fs::remove_file(path);
+                let file = self.messages.remove(&message).and_then(|m| m.file);
+                if let (Some(file), Some((_, writer))) = (file, &mut self.out_dir) {
+                    writer.remove(file).await?;
                 }
                 Ok(Received::Event(Event::Aborted {
                     message_id: message.as_str().to_owned(),
@@ -184,44 +190,13 @@ impl Receiver {
             _ => Ok(Received::Nothing),
         }
     }
-}
 
-/// The hash of a completed message: from the pieces when they arrived in
-/// order (or close enough), else by re-reading the file.
-fn finish_hash(msg: InProgress, size: u64) -> io::Result<Option<String>> {
-    let InProgress {
-        file,
-        hash,
-        hashed,
-        lost_order,
-        ..
-    } = msg;
-    if let Some((path, mut file)) = file {
-        file.flush()?;
-        // The file is as long as the message even if the last bytes to
-        // arrive were not the last of the message.
-        file.set_len(size)?;
-        if lost_order || hashed != size {
-            drop(file);
-            return hash_file(&path).map(Some);
+    /// Waits until every byte taken so far is written.
+    pub(crate) async fn close(self) -> io::Result<()> {
+        match self.out_dir {
+            Some((_, writer)) => writer.close().await,
+            None => Ok(()),
         }
-    }
-    if lost_order || hashed != size {
-        return Ok(None);
-    }
-    Ok(Some(hex::encode(hash.finalize())))
-}
-
-fn hash_file(path: &Path) -> io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(hex::encode(hash.finalize()));
-        }
-        hash.update(&buf[..n]);
     }
 }
 
@@ -254,7 +229,6 @@ mod tests {
         InProgress {
             content_type: None,
             file: None,
-            file_pos: 0,
             hash: Sha256::new(),
             hashed: 0,
             held: BTreeMap::new(),
@@ -271,8 +245,11 @@ mod tests {
         msg.hash_piece(0, body.slice(0..6));
         msg.hash_piece(4, body.slice(4..12)); // overlaps both
         msg.hash_piece(15, body.slice(15..20));
-        let hash = finish_hash(msg, 20).unwrap().unwrap();
-        assert_eq!(hash, hex::encode(Sha256::digest(&body)));
+        assert!(msg.hashed_all(20));
+        assert_eq!(
+            hex::encode(msg.hash.finalize()),
+            hex::encode(Sha256::digest(&body))
+        );
     }
 
     #[test]

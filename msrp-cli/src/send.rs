@@ -5,18 +5,18 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Args;
-use msrp_tokio::msrp_proto::MsrpUri;
-use msrp_tokio::{
-    EndpointConfig, Outcome, OutgoingHandle, OutgoingMessage, Session, TlsClient, get_connector,
-};
+use futures_channel::oneshot;
+use msrp_endpoint::{EndpointConfig, OutgoingHandle, Runtime, Session, TlsClient, get_connector};
+use msrp_proto::MsrpUri;
+use msrp_proto::connection::{Outcome, OutgoingMessage};
 use sha2::{Digest, Sha256};
-use tokio::task::JoinHandle;
 
 use crate::args::{self, FailureArg, SuccessArg, Uris};
 use crate::error::{CliError, Side, setup_error};
 use crate::file_source;
 use crate::json::{self, Event, Out};
 use crate::progress;
+use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 
 /// Send text messages and a file to an MSRP peer.
 ///
@@ -96,6 +96,19 @@ pub(crate) struct SendArgs {
     /// timeouts for connecting, binding and each response].
     #[arg(long, value_name = "SECONDS", value_parser = args::seconds)]
     timeout: Option<Duration>,
+
+    #[command(flatten)]
+    runtime: RuntimeFlag,
+}
+
+impl Job for SendArgs {
+    fn runtime(&self) -> RuntimeArg {
+        self.runtime.runtime
+    }
+
+    async fn run<R: Runtime>(self, rt: R) -> Result<(), CliError> {
+        run(rt, self, &Out).await
+    }
 }
 
 /// The default MSRP port (RFC 4975 §15.5): this side's URI carries it, as
@@ -103,17 +116,17 @@ pub(crate) struct SendArgs {
 /// the socket.
 const MSRP_PORT: u16 = 2855;
 
-pub(crate) async fn run(args: SendArgs, out: &Out) -> Result<(), CliError> {
+async fn run<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliError> {
     match args.timeout {
-        Some(limit) => tokio::time::timeout(limit, send(args, out))
+        Some(limit) => msrp_endpoint::timeout(&rt, limit, send(rt.clone(), args, out))
             .await
-            .map_err(|_| {
+            .ok_or_else(|| {
                 CliError::failed(format!(
                     "gave up after {} s (--timeout)",
                     limit.as_secs_f64()
                 ))
             })?,
-        None => send(args, out).await,
+        None => send(rt, args, out).await,
     }
 }
 
@@ -122,24 +135,30 @@ struct Pending {
     id: String,
     size: u64,
     sha256: String,
-    /// The outcome and when it came; a task, so that the time is taken when
-    /// the outcome arrives, not when this side gets round to asking.
-    outcome: JoinHandle<(Outcome, Instant)>,
+    /// The outcome and when it came, from a task, so that the time is taken
+    /// when the outcome arrives, not when this side gets round to asking.
+    outcome: oneshot::Receiver<(Outcome, Instant)>,
     started: Instant,
 }
 
-fn track(handle: OutgoingHandle, size: u64, sha256: String, started: Instant) -> Pending {
+fn track<R: Runtime>(
+    rt: &R,
+    handle: OutgoingHandle,
+    size: u64,
+    sha256: String,
+    started: Instant,
+) -> Pending {
     let id = handle.id().as_str().to_owned();
     Pending {
         id,
         size,
         sha256,
-        outcome: tokio::spawn(async move { (handle.outcome().await, Instant::now()) }),
+        outcome: runtime::spawn(rt, async move { (handle.outcome().await, Instant::now()) }),
         started,
     }
 }
 
-async fn send(args: SendArgs, out: &Out) -> Result<(), CliError> {
+async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliError> {
     let to_path: Vec<MsrpUri> = args.to_path.into_iter().flat_map(|u| u.0).collect();
     let first = to_path
         .first()
@@ -178,7 +197,7 @@ async fn send(args: SendArgs, out: &Out) -> Result<(), CliError> {
         .session_id(&session_id)
         .build()
         .map_err(|e| CliError::usage(e.to_string()))?;
-    let mut connector = get_connector(config);
+    let mut connector = get_connector(rt.clone(), config);
     let local_path = connector
         .prepare(Some(local_uri))
         .await
@@ -211,7 +230,7 @@ async fn send(args: SendArgs, out: &Out) -> Result<(), CliError> {
             .send_message(report(OutgoingMessage::new("text/plain").body(body)))
             .await
             .map_err(|e| CliError::failed(format!("cannot send a text: {e}")))?;
-        pending.push(track(handle, size, sha256, started));
+        pending.push(track(&rt, handle, size, sha256, started));
     }
     let mut file_error = None;
     if let Some((path, file, size)) = file {
@@ -222,7 +241,7 @@ async fn send(args: SendArgs, out: &Out) -> Result<(), CliError> {
                 format!("attachment; filename=\"{name}\""),
             );
         }
-        let (item, error) = send_file(&session, message, file, size, args.chunk_size).await?;
+        let (item, error) = send_file(&rt, &session, message, file, size, args.chunk_size).await?;
         pending.push(item);
         file_error = error.map(|e| format!("cannot read {}: {e}", path.display()));
     }
@@ -279,7 +298,8 @@ async fn send(args: SendArgs, out: &Out) -> Result<(), CliError> {
 
 /// Streams a file as one message; gives its tracking and, if reading the
 /// file failed, why (the message is then aborted).
-async fn send_file(
+async fn send_file<R: Runtime>(
+    rt: &R,
     session: &Session,
     message: OutgoingMessage,
     file: std::fs::File,
@@ -292,10 +312,10 @@ async fn send_file(
         .await
         .map_err(|e| CliError::failed(format!("cannot send the file: {e}")))?;
     let bar = progress::bytes(size, "sending");
-    let file_source::FileSource { mut pieces, sha256 } = file_source::read(file, size, piece);
+    let file_source::FileSource { pieces, sha256 } = file_source::read(file, size, piece);
     let mut read_error = None;
     let mut refused = false;
-    while let Some(piece) = pieces.recv().await {
+    while let Ok(piece) = pieces.recv().await {
         match piece {
             Ok(data) => {
                 let n = data.len() as u64;
@@ -329,7 +349,7 @@ async fn send_file(
     };
     let handle = handle.ok_or_else(|| CliError::failed("the file's message vanished"))?;
     let sha256 = sha256.await.unwrap_or_default();
-    Ok((track(handle, size, sha256, started), read_error))
+    Ok((track(rt, handle, size, sha256, started), read_error))
 }
 
 /// The file name for Content-Disposition, when it needs no quoting.

@@ -28,6 +28,7 @@ fn bench_json_has_every_field() {
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let keys = [
+        "runtime",
         "bytes",
         "chunk_size",
         "raw_tcp_gbps",
@@ -48,9 +49,10 @@ fn bench_json_has_every_field() {
         })
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stdout}");
+    assert_eq!(report["runtime"], "tokio");
     assert_eq!(report["bytes"], 8_388_608);
     assert_eq!(report["chunk_size"], 65536);
-    for key in &keys[2..] {
+    for key in &keys[3..] {
         let value = report[key].as_f64().unwrap();
         assert!(value > 0.0, "{key} = {value}");
     }
