@@ -216,6 +216,63 @@ fn one_byte_at_a_time_gives_the_same_trace() {
     }
 }
 
+/// Every vector read straight into the parser's buffer with
+/// [`Parser::read_into`], in reads of varied sizes and windows, while body
+/// pieces handed out stay alive (so the buffer cannot simply be reused):
+/// the same trace as feeding it whole, and every read offered a window of
+/// exactly the size asked for, whatever earlier reads left unfilled.
+#[test]
+fn reading_into_the_parser_gives_the_same_trace() {
+    for (name, data) in all_vectors() {
+        let want = trace_whole(&data);
+        for (window, block) in [
+            (1usize, 1usize),
+            (7, 16),
+            (64, 64),
+            (100, 4096),
+            (4096, 4096),
+        ] {
+            let mut parser = Parser::new(Limits::default());
+            let mut collector = Collector::default();
+            let mut kept = Vec::new();
+            let mut at = 0;
+            let mut step = 0usize;
+            while at < data.len() {
+                step += 1;
+                // Reads fill all, part or none of the window, in turn.
+                let want_len = match step % 3 {
+                    0 => window,
+                    1 => window.div_ceil(3),
+                    _ => 0,
+                };
+                let n = parser.read_into(window, block, |buf| {
+                    assert_eq!(buf.len(), window, "{name}: window size");
+                    let n = want_len.min(data.len() - at);
+                    buf[..n].copy_from_slice(&data[at..at + n]);
+                    (n, n)
+                });
+                at += n;
+                while let Some(event) = parser.next().unwrap_or_else(|e| panic!("{name}: {e}")) {
+                    if let Event::Body(data) = &event {
+                        kept.push(data.clone());
+                    }
+                    collector.take(event);
+                }
+            }
+            parser.finish().unwrap_or_else(|e| panic!("{name}: {e}"));
+            let how = format!("read into windows of {window} in blocks of {block}");
+            assert_same_trace(&name, &how, &collector.chunks, &want);
+            let kept_len: usize = kept.iter().map(|b| b.len()).sum();
+            let want_len: usize = want
+                .iter()
+                .filter_map(|c| c.body.as_ref())
+                .map(Vec::len)
+                .sum();
+            assert_eq!(kept_len, want_len, "{name}, {how}: body pieces");
+        }
+    }
+}
+
 /// The bytes of the first chunk of `rfc4975-s4-send.msrp`.
 fn first_send_chunk() -> Vec<u8> {
     let data = read_vector("rfc4975-s4-send.msrp");

@@ -108,6 +108,8 @@ pub struct Parser {
     limits: Limits,
     mode: BodyMode,
     buf: BytesMut,
+    /// The part of the buffer that the last `read_into` did not fill.
+    scratch: Option<BytesMut>,
     /// Stream offset of `buf[0]`.
     offset: u64,
     state: State,
@@ -128,6 +130,7 @@ impl Parser {
             limits,
             mode: BodyMode::Stream,
             buf: BytesMut::new(),
+            scratch: None,
             offset: 0,
             state: State::Start,
             lines: Vec::new(),
@@ -150,6 +153,7 @@ impl Parser {
 
     /// Appends received bytes (copying them into the parser's buffer).
     pub fn feed(&mut self, data: &[u8]) {
+        self.scratch = None;
         // Heads and body pieces handed out share the buffer's allocation, so
         // while one is alive the next feed cannot reuse it and allocates
         // anew, by default just enough for `data`. Reserving a block at a
@@ -166,6 +170,7 @@ impl Parser {
     /// takes the buffer over instead of copying it, and body pieces are then
     /// handed out as slices of the caller's own allocation.
     pub fn feed_bytes(&mut self, data: BytesMut) {
+        self.scratch = None;
         if self.buf.is_empty() {
             self.buf = data;
         } else {
@@ -174,11 +179,12 @@ impl Parser {
     }
 
     /// Lets `read` put received bytes straight into the parser's buffer,
-    /// saving the copy [`feed`](Self::feed) makes: `read` gets a zeroed
-    /// slice of at most `max` bytes and returns how many it filled (0 for
-    /// none) with a value that is passed back. The buffer grows by `block`
-    /// bytes at a time, so that several reads share one allocation and body
-    /// pieces handed out are slices of it.
+    /// saving the copy [`feed`](Self::feed) makes: `read` gets a slice of at
+    /// most `max` initialised bytes (zeroes, or bytes of an earlier read: it
+    /// is only written to) and returns how many it filled (0 for none) with a
+    /// value that is passed back. The buffer grows by `block` bytes at a
+    /// time, so that several reads share one allocation and body pieces
+    /// handed out are slices of it.
     pub fn read_into<T>(
         &mut self,
         max: usize,
@@ -186,18 +192,42 @@ impl Parser {
         read: impl FnOnce(&mut [u8]) -> (usize, T),
     ) -> T {
         let len = self.buf.len();
-        if self.buf.capacity() - len < max {
-            // Reuses the allocation when nothing handed out still refers to
-            // it; otherwise moves what is buffered (a few bytes, as a rule)
-            // to a new one, of `block` bytes as a rule: allocations of one
-            // size are what allocators recycle best (fresh memory costs a
-            // page fault per page).
-            self.buf.reserve(block.saturating_sub(len).max(max));
+        self.attach_scratch();
+        if self.buf.len() < len + max {
+            if self.buf.capacity() - len < max {
+                // Reuses the allocation when nothing handed out still refers
+                // to it; otherwise moves what is buffered (a few bytes, as a
+                // rule) to a new one, of `block` bytes as a rule: allocations
+                // of one size are what allocators recycle best (fresh memory
+                // costs a page fault per page). The scratch bytes need not
+                // move along.
+                self.buf.truncate(len);
+                self.buf.reserve(block.saturating_sub(len).max(max));
+            }
+            // Zeroes only what was never initialised.
+            self.buf.resize(len + max, 0);
         }
-        self.buf.resize(len + max, 0);
-        let (filled, out) = read(&mut self.buf[len..]);
-        self.buf.truncate(len + filled.min(max));
+        let (filled, out) = read(&mut self.buf[len..len + max]);
+        // What the read left unfilled is kept aside, still initialised, for
+        // the next read: zeroing `max` bytes before every attempt, including
+        // those that find nothing to read, cost several percent of a bulk
+        // transfer (`msrp bench`).
+        self.scratch = Some(self.buf.split_off(len + filled.min(max)));
         out
+    }
+
+    /// Puts the bytes kept aside by the last [`read_into`](Self::read_into)
+    /// back behind the buffered ones when they follow them in memory (the
+    /// same allocation); drops them otherwise.
+    fn attach_scratch(&mut self) {
+        let Some(scratch) = self.scratch.take() else {
+            return;
+        };
+        let follows = self.buf.as_ptr().wrapping_add(self.buf.len()) == scratch.as_ptr();
+        if follows || self.buf.is_empty() {
+            // Contiguous halves of one allocation are joined without a copy.
+            self.buf.unsplit(scratch);
+        }
     }
 
     /// Bytes received and not yet handed out.
