@@ -76,3 +76,64 @@ fn reading_in_place_equals_copying_in() {
         assert!(drain(&mut read) == expected, "reads of {size} differ");
     }
 }
+
+/// A block that `Parser::read_into` moved on from while body pieces cut
+/// from it were still alive is reused once they are dropped, instead of
+/// new memory (which costs a page fault per page in a bulk transfer).
+#[test]
+fn a_block_is_reused_once_its_pieces_are_dropped() {
+    use msrp_proto::wire::{Event, Limits, Parser};
+
+    const BLOCK: usize = 4096;
+    const WINDOW: usize = 1024;
+    let body = vec![b'x'; 8 * BLOCK];
+    let mut data = format!(
+        "MSRP tx0001 SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: m0001\r\n\
+         Byte-Range: 1-{0}/{0}\r\nContent-Type: text/plain\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    data.extend_from_slice(&body);
+    data.extend_from_slice(b"\r\n-------tx0001$\r\n");
+
+    let mut parser = Parser::new(Limits::default());
+    let mut rest = &data[..];
+    let mut pieces = Vec::new();
+    // Reads one window; where it went.
+    let mut read = |parser: &mut Parser, pieces: &mut Vec<bytes::Bytes>| {
+        let at = parser.read_into(WINDOW, BLOCK, |buf| {
+            let n = buf.len().min(rest.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            (n, buf.as_ptr() as usize)
+        });
+        while let Some(event) = parser.next().unwrap() {
+            if let Event::Body(piece) = event {
+                pieces.push(piece);
+            }
+        }
+        at
+    };
+    let first = read(&mut parser, &mut pieces);
+    let in_block = |start: usize, at: usize| (start..start + BLOCK).contains(&at);
+    // The pieces of the first block are all alive when the parser moves on.
+    let second = loop {
+        let at = read(&mut parser, &mut pieces);
+        if !in_block(first, at) {
+            break at;
+        }
+    };
+    pieces.clear();
+    // Memory the allocator might hand out again, were the block freed.
+    let hog: Vec<u8> = Vec::with_capacity(BLOCK);
+    // The pieces of the second block are alive when the parser moves on
+    // from it: the first block serves.
+    let third = loop {
+        let at = read(&mut parser, &mut pieces);
+        if !in_block(second, at) {
+            break at;
+        }
+    };
+    assert!(in_block(first, third), "a new block instead of the first");
+    drop(hog);
+}
