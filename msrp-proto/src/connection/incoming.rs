@@ -110,7 +110,7 @@ impl Connection {
         }
         let paths = self.response_paths(head, is_send);
         self.push_control(respond::response_with_paths(
-            head.transaction_id(),
+            head.transaction_id_bytes(),
             code,
             &paths,
         ));

@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::outgoing::Stop;
 use super::session::SessionState;
-use super::transactions::TxKind;
+use super::transactions::{TxId, TxKind};
 use super::{CloseReason, Connection, Event, Lifecycle, MessageId, SessionHandle, respond};
 
 impl Connection {
@@ -148,10 +148,12 @@ impl Connection {
             let tid = self.ids.transaction_id();
             let message_id = self.ids.message_id();
             self.push_control(respond::bodiless_send(&tid, &paths, &message_id));
-            self.transactions
-                .insert(tid.clone(), TxKind::Keepalive(session), true);
-            self.transactions
-                .arm(&tid, now + self.config.transaction_timeout);
+            if let Some(tid) = TxId::new(tid.as_bytes()) {
+                self.transactions
+                    .insert(tid, TxKind::Keepalive(session), true);
+                self.transactions
+                    .arm(tid, now + self.config.transaction_timeout);
+            }
         }
         self.last_output = now;
     }

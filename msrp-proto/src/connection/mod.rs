@@ -96,7 +96,7 @@ use fast_hash::FastMap;
 use incoming::Inbound;
 use outgoing::{CurrentChunk, OutMessage, Stop};
 use session::{Session, SessionState};
-use transactions::{Transactions, TxKind};
+use transactions::{Transactions, TxId, TxKind};
 
 /// Where the connection is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +155,8 @@ pub struct Connection {
     last_response_paths: Option<(crate::uri::MsrpUri, crate::uri::MsrpUri, Bytes)>,
     /// The per-chunk headers last rendered for a message without MIME headers.
     last_mime: Option<(String, wire::SuccessReport, wire::FailureReport, Bytes)>,
+    /// Where chunk heads are written before they are copied out.
+    scratch: Vec<u8>,
 }
 
 impl Connection {
@@ -194,6 +196,7 @@ impl Connection {
             input_stalled: false,
             last_response_paths: None,
             last_mime: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -563,7 +566,7 @@ impl Connection {
         &self,
         data: impl Iterator<Item = &'a Bytes>,
         len: usize,
-        tid: &str,
+        tid: &TxId,
     ) -> bool {
         body_collides(&self.end_line_finder, data, len, tid)
     }
@@ -624,10 +627,11 @@ impl Connection {
             .map(|s| s.request_paths.clone())
             .unwrap_or_default();
         self.push_control(respond::bodiless_send(&tid, &paths, &message_id));
-        self.transactions
-            .insert(tid.clone(), TxKind::Bind(handle), true);
-        let deadline = self.now + self.config.transaction_timeout;
-        self.transactions.arm(&tid, deadline);
+        if let Some(tid) = TxId::new(tid.as_bytes()) {
+            self.transactions.insert(tid, TxKind::Bind(handle), true);
+            let deadline = self.now + self.config.transaction_timeout;
+            self.transactions.arm(tid, deadline);
+        }
         Ok(handle)
     }
 
@@ -771,13 +775,14 @@ impl Connection {
         let wants_response = chunk.head().is_request()
             && chunk.head().method() != Some(&wire::Method::Report)
             && policy != wire::FailureReport::No;
-        if wants_response {
-            let tid = encoded.transaction_id().to_owned();
+        // The id is the head's (an ident, so it fits) or a generated one.
+        let tid = TxId::new(encoded.transaction_id().as_bytes());
+        if let Some(tid) = tid.filter(|_| wants_response) {
             let expects_ok = policy == wire::FailureReport::Yes;
             self.transactions
-                .insert(tid.clone(), TxKind::Raw(request), expects_ok);
+                .insert(tid, TxKind::Raw(request), expects_ok);
             let deadline = self.now + self.config.transaction_timeout;
-            self.transactions.arm(&tid, deadline);
+            self.transactions.arm(tid, deadline);
         }
         for part in [encoded.head(), encoded.body(), encoded.end()] {
             if !part.is_empty() {
@@ -797,7 +802,7 @@ impl Connection {
         };
         let now = self.now;
         let comment = head.response_comment();
-        let Some(kind) = self.transactions.take(head.transaction_id()) else {
+        let Some(kind) = self.transactions.take(head.transaction_id_bytes()) else {
             // An error for a chunk sent with `Failure-Report: partial`.
             if let Some(message) = self.partial_message_of(head.transaction_id()) {
                 self.on_chunk_response(&message, code, comment, now);
@@ -851,14 +856,19 @@ fn body_collides<'a>(
     finder: &Finder<'_>,
     data: impl Iterator<Item = &'a Bytes>,
     len: usize,
-    tid: &str,
+    tid: &TxId,
 ) -> bool {
-    let needle_len = 9 + tid.len();
-    // The last `needle_len - 1` bytes before the current piece, across as
-    // many earlier pieces as it takes: a needle may span several short
-    // pieces (RFC 4975 §7.1 — the end-line must not occur in the body).
-    let mut tail: Vec<u8> = Vec::new();
-    let mut seam: Vec<u8> = Vec::new();
+    let tid = tid.as_bytes();
+    // Bytes of a needle that can lie before the piece it ends in.
+    let keep = 9 + tid.len() - 1;
+    // The last `keep` bytes before the current piece, across as many
+    // earlier pieces as it takes: a needle may span several short pieces
+    // (RFC 4975 §7.1 — the end-line must not occur in the body). On the
+    // stack, since a transaction id is at most 32 bytes: two vectors here
+    // were two allocations per chunk sent (benches/connection.rs, small).
+    let mut tail = [0u8; MAX_SEAM / 2];
+    let mut tail_len = 0;
+    let mut seam = [0u8; MAX_SEAM];
     let mut left = len;
     for piece in data {
         if left == 0 {
@@ -866,19 +876,78 @@ fn body_collides<'a>(
         }
         let piece = &piece[..piece.len().min(left)];
         left -= piece.len();
-        if wire::find_end_line_in_body(piece, tid.as_bytes(), finder).is_some() {
+        if wire::find_end_line_in_body(piece, tid, finder).is_some() {
             return true;
         }
         // A needle that ends in this piece and starts before it.
-        seam.clear();
-        seam.extend_from_slice(&tail);
-        seam.extend_from_slice(&piece[..piece.len().min(needle_len - 1)]);
-        if wire::find_end_line_in_body(&seam, tid.as_bytes(), finder).is_some() {
-            return true;
+        if tail_len > 0 {
+            let head = &piece[..piece.len().min(keep)];
+            let seam_len = tail_len + head.len();
+            seam[..tail_len].copy_from_slice(&tail[..tail_len]);
+            seam[tail_len..seam_len].copy_from_slice(head);
+            if wire::find_end_line_in_body(&seam[..seam_len], tid, finder).is_some() {
+                return true;
+            }
         }
-        tail.extend_from_slice(&piece[piece.len().saturating_sub(needle_len - 1)..]);
-        let excess = tail.len().saturating_sub(needle_len - 1);
-        tail.drain(..excess);
+        if piece.len() >= keep {
+            tail[..keep].copy_from_slice(&piece[piece.len() - keep..]);
+            tail_len = keep;
+        } else {
+            let excess = (tail_len + piece.len()).saturating_sub(keep);
+            tail.copy_within(excess..tail_len, 0);
+            tail_len -= excess;
+            tail[tail_len..tail_len + piece.len()].copy_from_slice(piece);
+            tail_len += piece.len();
+        }
     }
     false
+}
+
+/// Room for the seam of [`body_collides`]: twice the bytes of a needle
+/// (`\r\n-------` and a transaction id of at most 32 bytes) but one.
+const MAX_SEAM: usize = 2 * (9 + crate::ident::IDENT_MAX_LEN - 1);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Searching piece by piece finds what a search of the pieces
+        /// joined finds, needles across several seams included.
+        #[test]
+        fn body_collides_sees_across_pieces(
+            tokens in proptest::collection::vec(0usize..6, 0..10),
+            mut cuts in proptest::collection::vec(0usize..120, 0..8),
+            tid_len in 1usize..=32,
+            len in 0usize..120,
+        ) {
+            let tid = TxId::new(&b"0123456789abcdefghijklmnopqrstuv"[..tid_len]).unwrap();
+            let fragments: [&[u8]; 6] =
+                [b"\r\n-------", tid.as_bytes(), &tid.as_bytes()[..tid_len / 2], b"\r\n", b"-", b"x"];
+            let joined: Vec<u8> = tokens.iter().flat_map(|&t| fragments[t].iter().copied()).collect();
+            cuts.push(joined.len());
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut from = 0;
+            for cut in cuts {
+                let cut = cut.min(joined.len()).max(from);
+                pieces.push(Bytes::copy_from_slice(&joined[from..cut]));
+                from = cut;
+            }
+            let finder = Finder::new(b"\r\n-------");
+            let len = len.min(joined.len());
+            let want = wire::find_end_line_in_body(&joined[..len], tid.as_bytes(), &finder).is_some();
+            proptest::prop_assert_eq!(body_collides(&finder, pieces.iter(), len, &tid), want);
+        }
+    }
+
+    #[test]
+    fn body_collides_finds_a_needle_split_over_many_pieces() {
+        let tid = TxId::new(b"abcd1234").unwrap();
+        let finder = Finder::new(b"\r\n-------");
+        let wire = b"xx\r\n-------abcd1234$";
+        let pieces: Vec<Bytes> = wire.iter().map(|&b| Bytes::from(vec![b])).collect();
+        assert!(body_collides(&finder, pieces.iter(), wire.len(), &tid));
+        assert!(!body_collides(&finder, pieces.iter(), wire.len() - 2, &tid));
+    }
 }

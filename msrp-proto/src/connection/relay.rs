@@ -8,7 +8,7 @@ use crate::wire::ChunkHead;
 
 use super::auth::{AuthClient, AuthConfig, AuthStep};
 use super::event::Event;
-use super::transactions::TxKind;
+use super::transactions::{TxId, TxKind};
 use super::{CommandError, Connection};
 
 impl Connection {
@@ -68,9 +68,11 @@ impl Connection {
         match step {
             AuthStep::Send { tid, bytes } => {
                 self.push_control(bytes);
-                self.transactions.insert(tid.clone(), TxKind::Auth, true);
-                let deadline = self.now + self.config.transaction_timeout;
-                self.transactions.arm(&tid, deadline);
+                if let Some(tid) = TxId::new(tid.as_bytes()) {
+                    self.transactions.insert(tid, TxKind::Auth, true);
+                    let deadline = self.now + self.config.transaction_timeout;
+                    self.transactions.arm(tid, deadline);
+                }
             }
             AuthStep::Authenticated { use_path, expires } => {
                 self.relay_path = Some(use_path.clone());

@@ -57,7 +57,7 @@ pub(crate) fn response(request: &ChunkHead, code: u16) -> Bytes {
 /// [`response`] from the parts of a request, for requests that were
 /// rejected before a head could be built.
 pub(crate) fn response_parts(tid: &str, is_send: bool, to: &Path, from: &Path, code: u16) -> Bytes {
-    response_with_paths(tid, code, &response_paths(is_send, to, from))
+    response_with_paths(tid.as_bytes(), code, &response_paths(is_send, to, from))
 }
 
 /// The To-Path and From-Path lines of a response (RFC 4975 §7.2): to one
@@ -78,28 +78,39 @@ pub(crate) fn response_paths(is_send: bool, to: &Path, from: &Path) -> Bytes {
 }
 
 /// A response: start line, the given path lines, end-line.
-pub(crate) fn response_with_paths(tid: &str, code: u16, paths: &[u8]) -> Bytes {
-    // Room for all of it, so that it is written without a reallocation: the
-    // tid twice (start line and end-line), at most 50 bytes of fixed text
-    // and reason phrase, the paths.
-    let mut out = BytesMut::with_capacity(2 * tid.len() + 50 + paths.len());
+pub(crate) fn response_with_paths(tid: &[u8], code: u16, paths: &[u8]) -> Bytes {
+    let reason = reason_phrase(code);
+    let digits = match code {
+        0..1000 => 3, // zero-padded, as the grammar wants
+        1000..10000 => 4,
+        _ => 5,
+    };
+    // Exactly its size: a buffer with room to spare costs a second
+    // allocation when frozen into `Bytes`, and a `Vec` inlines the small
+    // copies that `BytesMut` makes calls for (benches/connection.rs, small).
+    let len = 5 + tid.len() + 1 + digits + 1 + reason.len() + 2 + paths.len() + 7 + tid.len() + 3;
+    let mut out = Vec::with_capacity(len);
     // `MSRP <tid> <code:03> <reason>`, written piece by piece: `write!` was
     // a third of the cost of a response (benches/connection.rs).
-    out.put_slice(b"MSRP ");
-    out.put_slice(tid.as_bytes());
-    out.put_u8(b' ');
-    for threshold in [100, 10] {
-        if code < threshold {
-            out.put_u8(b'0');
-        }
+    out.extend_from_slice(b"MSRP ");
+    out.extend_from_slice(tid);
+    out.push(b' ');
+    if code < 1000 {
+        out.extend_from_slice(&[
+            b'0' + (code / 100) as u8,
+            b'0' + (code / 10 % 10) as u8,
+            b'0' + (code % 10) as u8,
+        ]);
+    } else {
+        crate::wire::put_decimal(&mut out, u64::from(code));
     }
-    crate::wire::put_decimal(&mut out, u64::from(code));
-    out.put_u8(b' ');
-    out.put_slice(reason_phrase(code).as_bytes());
-    out.put_slice(b"\r\n");
-    out.put_slice(paths);
+    out.push(b' ');
+    out.extend_from_slice(reason.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(paths);
     crate::wire::write_end_line(&mut out, tid, Continuation::Complete, false);
-    out.freeze()
+    debug_assert_eq!(out.len(), len);
+    Bytes::from(out)
 }
 
 /// A REPORT about a message (RFC 4975 §7.1.2): sent back along the SEND's
@@ -123,7 +134,7 @@ pub(crate) fn report(
         "Byte-Range: {range}\r\nStatus: 000 {code:03} {}\r\n",
         reason_phrase(code)
     );
-    crate::wire::write_end_line(&mut out, tid, Continuation::Complete, false);
+    crate::wire::write_end_line(&mut out, tid.as_bytes(), Continuation::Complete, false);
     out.freeze()
 }
 
@@ -134,7 +145,7 @@ pub(crate) fn bodiless_send(tid: &str, request_paths: &[u8], message_id: &str) -
     let _ = write!(out, "MSRP {tid} SEND\r\n");
     out.put_slice(request_paths);
     let _ = write!(out, "Message-ID: {message_id}\r\nByte-Range: 1-0/0\r\n");
-    crate::wire::write_end_line(&mut out, tid, Continuation::Complete, false);
+    crate::wire::write_end_line(&mut out, tid.as_bytes(), Continuation::Complete, false);
     out.freeze()
 }
 

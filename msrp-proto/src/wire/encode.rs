@@ -155,13 +155,12 @@ impl Encoder {
         if body.is_some() {
             head_bytes.put_slice(b"\r\n");
         }
-        let mut end = BytesMut::with_capacity(END_LINE_PREFIX.len() + tid.len() + 3);
-        write_end_line(&mut end, &tid, chunk.continuation(), body.is_some());
+        let end = end_line(tid.as_bytes(), chunk.continuation(), body.is_some());
         Ok(EncodedChunk {
             transaction_id: tid,
             head: head_bytes.freeze(),
             body: body.cloned().unwrap_or_default(),
-            end: end.freeze(),
+            end,
         })
     }
 
@@ -198,7 +197,7 @@ pub(crate) fn write_start_line(out: &mut BytesMut, tid: &str, head: &ChunkHead) 
 /// formatting machinery: the connection writes up to three numbers in every
 /// chunk head, and `write!` was a tenth of the cost of sending a small
 /// message (benches/connection.rs).
-pub(crate) fn put_decimal(out: &mut BytesMut, mut n: u64) {
+pub(crate) fn put_decimal(out: &mut impl BufMut, mut n: u64) {
     let mut digits = [0u8; 20]; // u64::MAX has 20 digits
     let mut at = digits.len();
     loop {
@@ -214,13 +213,28 @@ pub(crate) fn put_decimal(out: &mut BytesMut, mut n: u64) {
 
 /// The end-line: `-------<tid><flag>` and CRLF, preceded by the CRLF that
 /// ends the body when there is one.
-pub(crate) fn write_end_line(out: &mut BytesMut, tid: &str, flag: Continuation, after_body: bool) {
+pub(crate) fn write_end_line(
+    out: &mut impl BufMut,
+    tid: &[u8],
+    flag: Continuation,
+    after_body: bool,
+) {
     if after_body {
         out.put_slice(END_LINE_PREFIX);
     } else {
         out.put_slice(&END_LINE_PREFIX[2..]);
     }
-    out.put_slice(tid.as_bytes());
+    out.put_slice(tid);
     out.put_u8(flag.as_byte());
     out.put_slice(b"\r\n");
+}
+
+/// [`write_end_line`] into a buffer of its own, of exactly its size: a
+/// buffer with room to spare costs a second allocation when frozen into
+/// `Bytes` (benches/connection.rs, small: one end-line per chunk).
+pub(crate) fn end_line(tid: &[u8], flag: Continuation, after_body: bool) -> Bytes {
+    let prefix = if after_body { 9 } else { 7 };
+    let mut out = Vec::with_capacity(prefix + tid.len() + 3);
+    write_end_line(&mut out, tid, flag, after_body);
+    Bytes::from(out)
 }

@@ -215,6 +215,12 @@ impl ChunkHead {
         self.text(self.0.transaction_id)
     }
 
+    /// The transaction id's bytes, without the UTF-8 check of
+    /// [`transaction_id`](Self::transaction_id) (for lookups and copies).
+    pub(crate) fn transaction_id_bytes(&self) -> &[u8] {
+        self.0.raw.get(self.0.transaction_id.range()).unwrap_or(&[])
+    }
+
     /// Request or response.
     pub fn start_line(&self) -> StartLine<'_> {
         match &self.0.line {

@@ -33,7 +33,7 @@ pub use builder::HeadBuilder;
 pub use chunk::{Chunk, ChunkReader};
 pub use continuation::Continuation;
 pub use encode::{EncodeError, EncodedChunk, Encoder};
-pub(crate) use encode::{put_decimal, write_end_line};
+pub(crate) use encode::{end_line, put_decimal, write_end_line};
 pub(crate) use end_line::find_in_body as find_end_line_in_body;
 pub use error::{HeaderError, ParseError, ParseErrorKind, RejectedChunk};
 pub use head::{ChunkHead, StartLine};
