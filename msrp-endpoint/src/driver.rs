@@ -16,14 +16,16 @@ use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Wake, Waker};
 use std::time::Instant;
 
 use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::task::AtomicWaker;
 use msrp_proto::connection::{
     BindRequest, CloseReason, CommandError, Connection, Event, MessageId, OutgoingMessage,
     RequestId, SessionConfig, SessionHandle,
@@ -45,9 +47,12 @@ const READ_SIZE: usize = 64 * 1024;
 /// out are slices of it. Small enough that a piece an application keeps
 /// does not keep much more memory alive than the piece itself plus a read.
 const READ_BLOCK: usize = 128 * 1024;
-/// Reads per round before writing: the responses to what they bring go out
-/// together.
-const READS_PER_ROUND: usize = 4;
+/// Bytes read per round before writing: the responses to what they bring go
+/// out together. Counted in bytes, not reads: a TLS stream gives at most one
+/// record (16 KiB) per read.
+const READ_PER_ROUND: usize = 4 * READ_SIZE;
+/// Reads per round at most.
+const READS_PER_ROUND: usize = 16;
 /// Rounds of work per poll before yielding to other tasks.
 const BUDGET: usize = 64;
 
@@ -138,6 +143,64 @@ impl DriverHandle {
     }
 }
 
+/// One direction of the socket (reading or writing) as the driver polls it:
+/// with a waker of its own, so that the driver knows which direction woke
+/// it and polls a direction again only once it may get somewhere.
+///
+/// The driver task also wakes for commands, for its sessions' channels and
+/// for timers, and a socket polled on every wake-up answers "would block"
+/// most of the time: on async-io each such answer is a system call and a
+/// re-registration with the reactor (its registrations are one-shot), and a
+/// write polled whenever any room appears in the send buffer goes out in
+/// small pieces, one system call each (TLS: one record each).
+struct Direction {
+    state: Arc<Ready>,
+    waker: Waker,
+}
+
+/// Set when the socket wakes a [`Direction`]; wakes the driver task too.
+struct Ready {
+    ready: AtomicBool,
+    task: Arc<AtomicWaker>,
+}
+
+impl Wake for Ready {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.ready.store(true, Ordering::Release);
+        self.task.wake();
+    }
+}
+
+impl Direction {
+    fn new(task: &Arc<AtomicWaker>) -> Self {
+        let state = Arc::new(Ready {
+            // Nothing known yet: poll.
+            ready: AtomicBool::new(true),
+            task: task.clone(),
+        });
+        Self {
+            waker: Waker::from(state.clone()),
+            state,
+        }
+    }
+
+    /// Whether polling may get somewhere: not if the last poll was pending
+    /// and the socket has not woken this direction since. Clears the mark
+    /// before a poll, so that a wake-up during the poll is not lost.
+    fn take(&self) -> bool {
+        self.state.ready.swap(false, Ordering::AcqRel)
+    }
+
+    /// The poll got somewhere (it was not pending): poll again.
+    fn set(&self) {
+        self.state.ready.store(true, Ordering::Release);
+    }
+}
+
 struct SessionSink {
     incoming: mpsc::Sender<Incoming>,
 }
@@ -154,6 +217,10 @@ pub(crate) struct Driver {
     policy: Option<Arc<dyn BindPolicy>>,
     event_capacity: usize,
 
+    /// The driver task's waker, for the two below.
+    task: Arc<AtomicWaker>,
+    readable: Direction,
+    writable: Direction,
     read_done: bool,
     out: VecDeque<Bytes>,
     out_len: usize,
@@ -195,7 +262,11 @@ impl Driver {
             commands: tx,
             shared: Arc::new(Shared::default()),
         };
+        let task = Arc::new(AtomicWaker::new());
         let driver = Self {
+            readable: Direction::new(&task),
+            writable: Direction::new(&task),
+            task,
             conn: setup.conn,
             io: setup.io,
             timer: setup.timer,
@@ -590,16 +661,19 @@ impl Driver {
 
     // ---- I/O -----------------------------------------------------------
 
-    fn poll_read(&mut self, cx: &mut Context<'_>) -> bool {
-        if self.read_done || !self.conn.wants_input() {
-            return false;
+    /// One read; how many bytes it brought, `None` if it was pending or
+    /// not wanted.
+    fn poll_read(&mut self) -> Option<usize> {
+        if self.read_done || !self.conn.wants_input() || !self.readable.take() {
+            return None;
         }
         let now = self.now();
         let io = &mut self.io;
         let span = &self.span;
+        let mut cx = Context::from_waker(&self.readable.waker);
         // Straight into the parser's buffer: no copy of what is read.
         let polled = self.conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
-            match Pin::new(io).poll_read(cx, buf) {
+            match Pin::new(io).poll_read(&mut cx, buf) {
                 Poll::Ready(Ok(n)) => {
                     if n > 0 && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
                         trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(&buf[..n]));
@@ -609,28 +683,32 @@ impl Driver {
                 other => (0, other),
             }
         });
+        if polled.is_ready() {
+            self.readable.set();
+        }
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_done = true;
                 let now = self.now();
                 trace!(target: "msrp::traffic", parent: &self.span, "<<< end of stream");
                 self.conn.handle_eof(now);
-                true
+                Some(0)
             }
-            Poll::Ready(Ok(_)) => true,
+            Poll::Ready(Ok(n)) => Some(n),
             Poll::Ready(Err(err)) => {
                 debug!(target: "msrp::traffic", parent: &self.span, %err, "read failed");
                 self.read_done = true;
                 let now = self.now();
                 self.conn.handle_reset(now);
-                true
+                Some(0)
             }
-            Poll::Pending => false,
+            Poll::Pending => None,
         }
     }
 
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> io::Result<bool> {
+    fn poll_write(&mut self) -> io::Result<bool> {
         let mut progress = false;
+        let mut cx = Context::from_waker(&self.writable.waker);
         loop {
             let now = self.now();
             while self.out_len < WRITE_BATCH {
@@ -646,11 +724,15 @@ impl Driver {
             if self.out.is_empty() {
                 break;
             }
+            if !self.writable.take() {
+                return Ok(progress);
+            }
             let slices: Vec<IoSlice<'_>> =
                 self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
-            match Pin::new(&mut self.io).poll_write_vectored(cx, &slices) {
+            match Pin::new(&mut self.io).poll_write_vectored(&mut cx, &slices) {
                 Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
                 Poll::Ready(Ok(mut n)) => {
+                    self.writable.set();
                     progress = true;
                     self.needs_flush = true;
                     self.out_len -= n;
@@ -671,19 +753,19 @@ impl Driver {
                 Poll::Pending => return Ok(progress),
             }
         }
-        if self.needs_flush {
-            match Pin::new(&mut self.io).poll_flush(cx) {
+        if self.needs_flush && self.writable.take() {
+            match Pin::new(&mut self.io).poll_flush(&mut cx) {
                 Poll::Ready(Ok(())) => self.needs_flush = false,
                 Poll::Ready(Err(err)) => return Err(err),
-                Poll::Pending => {}
+                Poll::Pending => return Ok(progress),
             }
+            self.writable.set();
         }
         Ok(progress)
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
         let Some(at) = self.conn.poll_timeout() else {
-            self.timer_at = None;
             return false;
         };
         let now = self.now();
@@ -692,14 +774,19 @@ impl Driver {
             self.conn.handle_timeout(now);
             return true;
         }
-        if self.timer_at != Some(at) {
+        // The runtime's timer is moved only to an earlier instant: one set
+        // for an earlier deadline fires early at worst, and is then set
+        // again. The idle and keep-alive deadlines move with every read and
+        // write; following them cost a reactor wake-up each on async-io.
+        if self.timer_at.is_none_or(|set| set > at) {
             self.timer.reset(at);
             self.timer_at = Some(at);
         }
         if self.timer.poll_fire(cx).is_ready() {
-            self.timer_at = None;
-            let now = self.now();
-            self.conn.handle_timeout(now.max(at));
+            if self.timer_at.take() == Some(at) {
+                let now = self.now();
+                self.conn.handle_timeout(now.max(at));
+            }
             return true;
         }
         false
@@ -711,14 +798,19 @@ impl Driver {
             progress = true;
             self.on_command(command);
         }
+        let mut read = 0;
         for _ in 0..READS_PER_ROUND {
-            if !self.poll_read(cx) {
+            let Some(n) = self.poll_read() else {
+                break;
+            };
+            progress = true;
+            read += n;
+            if n == 0 || read >= READ_PER_ROUND {
                 break;
             }
-            progress = true;
         }
         progress |= self.poll_timer(cx);
-        match self.poll_write(cx) {
+        match self.poll_write() {
             Ok(wrote) => progress |= wrote,
             Err(err) => {
                 debug!(target: "msrp::traffic", parent: &self.span, %err, "write failed");
@@ -739,6 +831,7 @@ impl Future for Driver {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
+        this.task.register(cx.waker());
         for _ in 0..BUDGET {
             let progress = this.round(cx);
             if this.conn.is_closed() && this.held.is_none() && this.out.is_empty() {
