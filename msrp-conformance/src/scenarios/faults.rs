@@ -11,7 +11,7 @@ use msrp_endpoint::msrp_proto::MsrpUri;
 use msrp_endpoint::msrp_proto::connection::{CloseReason, Outcome, OutgoingMessage};
 use msrp_endpoint::{
     AcceptorDirect, ConnectorDirect, EndpointConfig, Error, MessageWriter, MsrpServer, Phase,
-    Runtime, Session,
+    Runtime, Session, Transport,
 };
 use sha2::{Digest, Sha256};
 
@@ -345,41 +345,53 @@ fn assert_tls_error(err: &Error, side: &str) {
     );
 }
 
-/// A plaintext MSRP connection to a TLS port: the answering side fails
-/// with `Error::Tls`, the calling side with the connection closing (or a
-/// timeout), never a hang; an `MsrpServer` drops such connections and goes
-/// on serving.
-pub async fn plaintext_to_tls_port_fails_cleanly<R: Runtime>(rt: R) {
-    let mut acceptor =
-        AcceptorDirect::new(rt.clone(), short_timeouts(answer_config(Security::Tls)));
+/// An acceptor on `answer` security and a connector of the other kind,
+/// pointed at the acceptor's port with `scheme`: both complete (or give up)
+/// within [`WAIT`]. Their results, and how long it took.
+async fn mismatched_pair<R: Runtime>(
+    rt: &R,
+    answer: Security,
+    call: Security,
+    scheme: &str,
+    session: &str,
+) -> (Result<Transport, Error>, Result<Transport, Error>, Duration) {
+    let mut acceptor = AcceptorDirect::new(rt.clone(), short_timeouts(answer_config(answer)));
     let bob_path = acceptor
-        .prepare(Some(acceptor_uri(Security::Tls, "tlsonly0001")))
+        .prepare(Some(acceptor_uri(answer, session)))
         .await
         .expect("acceptor prepare");
-    // Same port, but `msrp:`: the connector speaks plaintext.
-    let plain_path = vec![
+    let wrong_path = vec![
         format!(
-            "msrp://127.0.0.1:{}/tlsonly0001;tcp",
+            "{scheme}://127.0.0.1:{}/{session};tcp",
             bob_path[0].port().expect("a port")
         )
         .parse::<MsrpUri>()
         .expect("URI"),
     ];
-    let mut connector =
-        ConnectorDirect::new(rt.clone(), short_timeouts(call_config(Security::Tcp)));
+    let mut connector = ConnectorDirect::new(rt.clone(), short_timeouts(call_config(call)));
     let alice_path = connector.prepare(None).await.expect("connector prepare");
     let start = rt.now();
     let (alice, bob) = within(
-        &rt,
+        rt,
         WAIT,
         "both sides to give up",
         join(
-            connector.complete(&plain_path),
+            connector.complete(&wrong_path),
             acceptor.complete(&alice_path),
         ),
     )
     .await;
-    let took = elapsed(&rt, start);
+    (alice, bob, elapsed(rt, start))
+}
+
+/// A plaintext MSRP connection to a TLS port: the answering side fails
+/// with `Error::Tls`, the calling side with the connection closing (or a
+/// timeout), never a hang; an `MsrpServer` drops such connections and goes
+/// on serving.
+pub async fn plaintext_to_tls_port_fails_cleanly<R: Runtime>(rt: R) {
+    // Same port, but `msrp:`: the connector speaks plaintext.
+    let (alice, bob, took) =
+        mismatched_pair(&rt, Security::Tls, Security::Tcp, "msrp", "tlsonly0001").await;
     let err = bob.expect_err("plaintext on a TLS port");
     eprintln!("plaintext to TLS, acceptor: {err}");
     assert_tls_error(&err, "acceptor");
@@ -403,35 +415,8 @@ pub async fn plaintext_to_tls_port_fails_cleanly<R: Runtime>(rt: R) {
 /// `Error::Tls` (or a handshake timeout), the answering side with the
 /// connection closing (or a bind timeout), never a hang.
 pub async fn tls_to_plaintext_port_fails_cleanly<R: Runtime>(rt: R) {
-    let mut acceptor =
-        AcceptorDirect::new(rt.clone(), short_timeouts(answer_config(Security::Tcp)));
-    let bob_path = acceptor
-        .prepare(Some(acceptor_uri(Security::Tcp, "plainonly01")))
-        .await
-        .expect("acceptor prepare");
-    let tls_path = vec![
-        format!(
-            "msrps://127.0.0.1:{}/plainonly01;tcp",
-            bob_path[0].port().expect("a port")
-        )
-        .parse::<MsrpUri>()
-        .expect("URI"),
-    ];
-    let mut connector =
-        ConnectorDirect::new(rt.clone(), short_timeouts(call_config(Security::Tls)));
-    let alice_path = connector.prepare(None).await.expect("connector prepare");
-    let start = rt.now();
-    let (alice, bob) = within(
-        &rt,
-        WAIT,
-        "both sides to give up",
-        join(
-            connector.complete(&tls_path),
-            acceptor.complete(&alice_path),
-        ),
-    )
-    .await;
-    let took = elapsed(&rt, start);
+    let (alice, bob, took) =
+        mismatched_pair(&rt, Security::Tcp, Security::Tls, "msrps", "plainonly01").await;
     let err = alice.expect_err("a plaintext port does not do TLS");
     eprintln!("TLS to plaintext, connector: {err}");
     if !matches!(err, Error::Timeout(Phase::TlsHandshake)) {
