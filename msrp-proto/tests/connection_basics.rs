@@ -17,13 +17,8 @@ fn text(body: &'static str) -> OutgoingMessage {
 #[test]
 fn a_message_each_way_is_delivered() {
     let mut t = default_pair();
-    let to_bob = t
-        .pair
-        .a
-        .conn
-        .send_message(t.alice, text("Hi, I'm Alice!"))
-        .unwrap();
-    let to_alice = t.pair.b.conn.send_message(t.bob, text("Hi, Al")).unwrap();
+    let to_bob = t.alice_sends(text("Hi, I'm Alice!"));
+    let to_alice = t.bob_sends(text("Hi, Al"));
     t.pair.drive();
     let a = t.pair.a.take_events();
     let b = t.pair.b.take_events();
@@ -42,15 +37,7 @@ fn a_large_message_arrives_intact_in_chunks_of_the_configured_size() {
     config.chunk_size = 10_000;
     let mut t = bound_pair(config, Config::default(), |s| s);
     let body: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            OutgoingMessage::new("application/octet-stream").body(body.clone()),
-        )
-        .unwrap();
+    let id = t.alice_sends(OutgoingMessage::new("application/octet-stream").body(body.clone()));
     t.pair.drive();
     let b = t.pair.b.take_events();
     assert_eq!(received_messages(&b), [(id.clone(), body)]);
@@ -69,21 +56,13 @@ fn a_large_message_arrives_intact_in_chunks_of_the_configured_size() {
 fn a_short_message_overtakes_a_large_one() {
     let mut t = default_pair();
     let big: Vec<u8> = vec![b'x'; 1 << 20];
-    let big_id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            OutgoingMessage::new("application/octet-stream").body(big.clone()),
-        )
-        .unwrap();
+    let big_id = t.alice_sends(OutgoingMessage::new("application/octet-stream").body(big.clone()));
     // Let the big message get going, then queue a chat line behind it.
     t.pair.window = 64 * 1024;
     for _ in 0..3 {
         t.pair.step();
     }
-    let chat_id = t.pair.a.conn.send_message(t.alice, text("urgent")).unwrap();
+    let chat_id = t.alice_sends(text("urgent"));
     t.pair.drive();
     let b = t.pair.b.take_events();
     let completed: Vec<_> = b
@@ -105,15 +84,7 @@ fn a_short_message_overtakes_a_large_one() {
 #[test]
 fn success_reports_confirm_delivery_and_report_progress() {
     let mut t = default_pair();
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            text("please confirm").success_report(SuccessReport::Yes),
-        )
-        .unwrap();
+    let id = t.alice_sends(text("please confirm").success_report(SuccessReport::Yes));
     t.pair.drive();
     let a = t.pair.a.take_events();
     assert!(a.iter().any(|e| matches!(
@@ -132,7 +103,7 @@ fn no_response_in_30_seconds_fails_the_message_with_408() {
     let mut t = default_pair();
     t.pair.b.stalled = true; // Bob never reads
     let start = t.pair.now;
-    let id = t.pair.a.conn.send_message(t.alice, text("hello?")).unwrap();
+    let id = t.alice_sends(text("hello?"));
     t.pair.drive_for(Duration::from_secs(29));
     assert!(
         outcomes(&t.pair.a.events).is_empty(),
@@ -147,15 +118,7 @@ fn no_response_in_30_seconds_fails_the_message_with_408() {
 #[test]
 fn failure_report_partial_never_times_out() {
     let mut t = default_pair();
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            text("fire and forget").failure_report(FailureReport::Partial),
-        )
-        .unwrap();
+    let id = t.alice_sends(text("fire and forget").failure_report(FailureReport::Partial));
     t.pair.drive();
     let a = t.pair.a.take_events();
     assert_eq!(
@@ -169,12 +132,7 @@ fn failure_report_partial_never_times_out() {
 #[test]
 fn failure_report_no_is_sent_at_once_and_gets_no_response() {
     let mut t = default_pair();
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(t.alice, text("quiet").failure_report(FailureReport::No))
-        .unwrap();
+    let id = t.alice_sends(text("quiet").failure_report(FailureReport::No));
     t.pair.drive();
     assert_eq!(
         outcomes(&t.pair.a.take_events()),
@@ -191,15 +149,7 @@ fn an_unacceptable_content_type_is_refused_with_415() {
     let mut t = bound_pair(Config::default(), Config::default(), |s| {
         s.accept_types(["text/*"])
     });
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            OutgoingMessage::new("image/png").body(&b"\x89PNG"[..]),
-        )
-        .unwrap();
+    let id = t.alice_sends(OutgoingMessage::new("image/png").body(&b"\x89PNG"[..]));
     t.pair.drive();
     assert!(
         matches!(&outcomes(&t.pair.a.take_events())[..], [(m, Outcome::Failed { code: 415, .. })] if *m == id)
@@ -237,15 +187,7 @@ fn assembled_mode_hands_out_whole_messages() {
         s.receive_mode(ReceiveMode::Assembled)
     });
     let body: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            OutgoingMessage::new("application/octet-stream").body(body.clone()),
-        )
-        .unwrap();
+    let id = t.alice_sends(OutgoingMessage::new("application/octet-stream").body(body.clone()));
     t.pair.drive();
     let b = t.pair.b.take_events();
     let got: Vec<_> = b
@@ -374,17 +316,11 @@ fn an_error_response_still_fails_a_partial_message() {
     let mut t = bound_pair(Config::default(), Config::default(), |s| {
         s.accept_types(["text/*"])
     });
-    let id = t
-        .pair
-        .a
-        .conn
-        .send_message(
-            t.alice,
-            OutgoingMessage::new("image/png")
-                .body(&b"\x89PNG"[..])
-                .failure_report(FailureReport::Partial),
-        )
-        .unwrap();
+    let id = t.alice_sends(
+        OutgoingMessage::new("image/png")
+            .body(&b"\x89PNG"[..])
+            .failure_report(FailureReport::Partial),
+    );
     t.pair.drive();
     assert!(
         matches!(&outcomes(&t.pair.a.take_events())[..], [(m, Outcome::Failed { code: 415, .. })] if *m == id)

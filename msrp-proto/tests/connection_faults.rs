@@ -42,18 +42,8 @@ fn assert_nothing_pending(conn: &Connection) {
 #[test]
 fn the_peer_closing_between_chunks_still_gets_the_queued_responses() {
     let mut t = default_pair();
-    let from_bob = t
-        .pair
-        .b
-        .conn
-        .send_message(t.bob, text("are you there?"))
-        .unwrap();
-    let to_bob = t
-        .pair
-        .a
-        .conn
-        .send_message(t.alice, text("last words"))
-        .unwrap();
+    let from_bob = t.bob_sends(text("are you there?"));
+    let to_bob = t.alice_sends(text("last words"));
     t.pair.step(); // both SENDs are on their way
     assert!(t.pair.b.in_flight() > 0);
     // Alice closes right after her SEND: Bob reads it, then the end of the
@@ -98,13 +88,7 @@ fn the_end_of_the_stream_inside_a_chunk_loses_the_connection_and_fails_everythin
     t.pair.a.stalled = true; // Alice answers nothing: Bob's messages stay pending
     let pending: Vec<_> = ["one", "two"]
         .into_iter()
-        .map(|s| {
-            t.pair
-                .b
-                .conn
-                .send_message(t.bob, OutgoingMessage::new("text/plain").body(s))
-                .unwrap()
-        })
+        .map(|s| t.bob_sends(OutgoingMessage::new("text/plain").body(s)))
         .collect();
     let big = t
         .pair
@@ -145,13 +129,7 @@ fn a_stalled_reader_stops_the_sender_and_everything_completes_after() {
         .collect();
     let ids: Vec<_> = bodies
         .iter()
-        .map(|body| {
-            t.pair
-                .a
-                .conn
-                .send_message(t.alice, octets(body.clone()))
-                .unwrap()
-        })
+        .map(|body| t.alice_sends(octets(body.clone())))
         .collect();
     t.pair.drive_for(Duration::from_secs(5));
     let queued = t.pair.b.in_flight();

@@ -494,11 +494,7 @@ fn shutdown_sends_what_is_queued_waits_for_outcomes_then_closes() {
             } else {
                 SuccessReport::No
             };
-            t.pair
-                .a
-                .conn
-                .send_message(t.alice, octets(body.clone()).success_report(report))
-                .unwrap()
+            t.alice_sends(octets(body.clone()).success_report(report))
         })
         .collect();
     t.pair.a.conn.shutdown();

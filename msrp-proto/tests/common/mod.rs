@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use msrp_proto::MsrpUri;
 use msrp_proto::connection::{
-    Config, Connection, Event, MessageId, Outcome, SessionConfig, SessionHandle,
+    Config, Connection, Event, MessageId, Outcome, OutgoingMessage, SessionConfig, SessionHandle,
 };
 use msrp_proto::sim::Pair;
 
@@ -32,6 +32,18 @@ pub struct Bound {
     pub pair: Pair,
     pub alice: SessionHandle,
     pub bob: SessionHandle,
+}
+
+impl Bound {
+    /// Alice sends `message` on her session.
+    pub fn alice_sends(&mut self, message: OutgoingMessage) -> MessageId {
+        self.pair.a.conn.send_message(self.alice, message).unwrap()
+    }
+
+    /// Bob sends `message` on his session.
+    pub fn bob_sends(&mut self, message: OutgoingMessage) -> MessageId {
+        self.pair.b.conn.send_message(self.bob, message).unwrap()
+    }
 }
 
 pub fn bound_pair(
