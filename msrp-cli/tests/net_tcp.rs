@@ -79,32 +79,21 @@ fn texts_and_a_file_arrive_intact_with_the_path_on_stdin() {
     assert_eq!(path(&bound, "remote_path"), words(&listen_path));
 
     let expected = [
-        ("text/plain", sha256(b"Hello, Bob"), 10),
-        ("text/plain", sha256(b"second line"), 11),
-        ("image/png", file_sha.clone(), 3 << 20),
+        (sha256(b"Hello, Bob"), 10),
+        (sha256(b"second line"), 11),
+        (file_sha.clone(), 3 << 20),
     ];
-    let mut ids = Vec::new();
-    for (content_type, sha, size) in &expected {
-        let message = listen.event();
-        assert_eq!(message["event"], "message", "{message}");
-        assert_eq!(message["content_type"], *content_type);
-        assert_eq!(message["sha256"], *sha);
-        assert_eq!(message["size"], *size);
-        ids.push(message["message_id"].as_str().unwrap().to_owned());
-    }
+    let received = expect_received(&mut listen, &expected);
+    let content_types: Vec<_> = received.iter().map(|m| &m["content_type"]).collect();
+    assert_eq!(content_types, ["text/plain", "text/plain", "image/png"]);
+    let ids: Vec<_> = received.iter().map(message_id).collect();
     // 3 MiB in chunks of at most 32 KiB.
     let (rest, stderr, code) = listen.finish();
     assert_eq!(code, Some(0), "listen: {stderr}");
     let closed: Value = serde_json::from_str(&rest[0]).unwrap();
     assert_eq!(closed["event"], "closed");
 
-    for (i, (_, sha, size)) in expected.iter().enumerate() {
-        let sent = send.event();
-        assert_eq!(sent["event"], "sent", "{sent}");
-        assert_eq!(sent["message_id"], ids[i].as_str());
-        assert_eq!(sent["sha256"], *sha);
-        assert_eq!(sent["size"], *size);
-        assert_eq!(sent["outcome"], "delivered", "{sent}");
+    for sent in expect_delivered(&mut send, &received) {
         assert_eq!(sent["code"], 200);
         assert_eq!(sent["comment"], "OK");
         assert!(sent["seconds"].as_f64().unwrap() >= 0.0);
@@ -122,9 +111,9 @@ fn texts_and_a_file_arrive_intact_with_the_path_on_stdin() {
     );
 
     // The bodies in --out-dir, one file per Message-ID.
-    let file_body = std::fs::read(out_dir.join(&ids[2])).unwrap();
+    let file_body = std::fs::read(out_dir.join(ids[2])).unwrap();
     assert_eq!(sha256(&file_body), file_sha);
-    assert_eq!(std::fs::read(out_dir.join(&ids[0])).unwrap(), b"Hello, Bob");
+    assert_eq!(std::fs::read(out_dir.join(ids[0])).unwrap(), b"Hello, Bob");
 }
 
 #[test]

@@ -81,27 +81,14 @@ fn exchange(listen_rt: &str, send_rt: &str, tls: bool) {
         (sha256(b"second line"), 11),
         (file_sha.clone(), 2 << 20),
     ];
-    let mut ids = Vec::new();
-    for (sha, size) in &expected {
-        let message = listen.event();
-        assert_eq!(message["event"], "message", "{message}");
-        assert_eq!(message["sha256"], *sha);
-        assert_eq!(message["size"], *size);
-        ids.push(message["message_id"].as_str().unwrap().to_owned());
-    }
+    let received = expect_received(&mut listen, &expected);
+    let ids: Vec<_> = received.iter().map(message_id).collect();
     let (rest, stderr, code) = listen.finish();
     assert_eq!(code, Some(0), "listen on {listen_rt}: {stderr}");
     let closed: Value = serde_json::from_str(&rest[0]).unwrap();
     assert_eq!(closed["event"], "closed");
 
-    for (i, (sha, size)) in expected.iter().enumerate() {
-        let sent = send.event();
-        assert_eq!(sent["event"], "sent", "{sent}");
-        assert_eq!(sent["message_id"], ids[i].as_str());
-        assert_eq!(sent["sha256"], *sha);
-        assert_eq!(sent["size"], *size);
-        assert_eq!(sent["outcome"], "delivered", "{sent}");
-    }
+    expect_delivered(&mut send, &received);
     let summary = send.event();
     assert_eq!(summary["ok"], true, "{summary}");
     assert_eq!(summary["messages"], 3);
@@ -109,9 +96,9 @@ fn exchange(listen_rt: &str, send_rt: &str, tls: bool) {
     assert_eq!(code, Some(0), "send on {send_rt}: {stderr}");
 
     // The file the listener wrote is the file that was sent.
-    let written = std::fs::read(out_dir.join(&ids[2])).unwrap();
+    let written = std::fs::read(out_dir.join(ids[2])).unwrap();
     assert_eq!(sha256(&written), file_sha);
-    assert_eq!(std::fs::read(out_dir.join(&ids[0])).unwrap(), b"Hello, Bob");
+    assert_eq!(std::fs::read(out_dir.join(ids[0])).unwrap(), b"Hello, Bob");
 }
 
 #[test]

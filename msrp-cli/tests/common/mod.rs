@@ -203,3 +203,41 @@ pub fn certificate(dir: &TempDir) -> (String, String) {
     std::fs::write(dir.path("key.pem"), certified.signing_key.serialize_pem()).expect("key");
     (dir.str("cert.pem"), dir.str("key.pem"))
 }
+
+/// Reads one `message` event from `listen` per expected `(sha256, size)`,
+/// in order, checking both; the events, for further checks.
+pub fn expect_received(listen: &mut Msrp, expected: &[(String, u64)]) -> Vec<Value> {
+    expected
+        .iter()
+        .map(|(sha, size)| {
+            let message = listen.event();
+            assert_eq!(message["event"], "message", "{message}");
+            assert_eq!(message["sha256"], *sha, "{message}");
+            assert_eq!(message["size"], *size, "{message}");
+            message
+        })
+        .collect()
+}
+
+/// Reads one `sent` event from `send` per message that `listen` received
+/// (`received`, from [`expect_received`]): the same Message-ID, hash and
+/// size, delivered. The events, for further checks.
+pub fn expect_delivered(send: &mut Msrp, received: &[Value]) -> Vec<Value> {
+    received
+        .iter()
+        .map(|message| {
+            let sent = send.event();
+            assert_eq!(sent["event"], "sent", "{sent}");
+            for key in ["message_id", "sha256", "size"] {
+                assert_eq!(sent[key], message[key], "{key}: {sent} against {message}");
+            }
+            assert_eq!(sent["outcome"], "delivered", "{sent}");
+            sent
+        })
+        .collect()
+}
+
+/// The Message-ID of a `message` event.
+pub fn message_id(message: &Value) -> &str {
+    message["message_id"].as_str().expect("a message_id")
+}
