@@ -18,16 +18,6 @@ fn octets(body: Vec<u8>) -> OutgoingMessage {
     OutgoingMessage::new("application/octet-stream").body(body)
 }
 
-fn close_reasons(events: &[Event]) -> Vec<CloseReason> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Closed { reason } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn assert_nothing_pending(conn: &Connection) {
     assert_eq!(
         (

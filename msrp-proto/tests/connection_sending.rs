@@ -32,24 +32,21 @@ fn sends(log: &[Sent]) -> Vec<&Sent> {
     log.iter().filter(|s| s.is_send()).collect()
 }
 
+/// Alice begins `message` and writes "hello " and then "world" into it,
+/// each write carried over to Bob before the next; no `finish` yet.
+fn stream_hello_world(l: &mut Linked, message: OutgoingMessage) -> MessageId {
+    let id = l.alice.conn.begin_message(l.a, message).unwrap();
+    for piece in [&b"hello "[..], b"world"] {
+        l.alice.conn.write(&id, Bytes::from_static(piece)).unwrap();
+        shuttle(&mut l.alice, &mut l.bob);
+    }
+    id
+}
+
 #[test]
 fn a_message_of_unknown_size_is_sent_with_star_totals_until_it_is_finished() {
     let mut l = linked(Config::default(), Config::default());
-    let id = l
-        .alice
-        .conn
-        .begin_message(l.a, OutgoingMessage::new("text/plain"))
-        .unwrap();
-    l.alice
-        .conn
-        .write(&id, Bytes::from_static(b"hello "))
-        .unwrap();
-    shuttle(&mut l.alice, &mut l.bob);
-    l.alice
-        .conn
-        .write(&id, Bytes::from_static(b"world"))
-        .unwrap();
-    shuttle(&mut l.alice, &mut l.bob);
+    let id = stream_hello_world(&mut l, OutgoingMessage::new("text/plain"));
     assert!(one_outcome_each(&l.alice.events, &[]).is_empty());
     l.alice.conn.finish(&id).unwrap();
     shuttle(&mut l.alice, &mut l.bob);
@@ -84,21 +81,7 @@ fn a_message_of_unknown_size_is_sent_with_star_totals_until_it_is_finished() {
 #[test]
 fn a_streamed_message_of_announced_size_ends_with_the_chunk_of_its_last_byte() {
     let mut l = linked(Config::default(), Config::default());
-    let id = l
-        .alice
-        .conn
-        .begin_message(l.a, OutgoingMessage::new("text/plain").size(11))
-        .unwrap();
-    l.alice
-        .conn
-        .write(&id, Bytes::from_static(b"hello "))
-        .unwrap();
-    shuttle(&mut l.alice, &mut l.bob);
-    l.alice
-        .conn
-        .write(&id, Bytes::from_static(b"world"))
-        .unwrap();
-    shuttle(&mut l.alice, &mut l.bob);
+    let id = stream_hello_world(&mut l, OutgoingMessage::new("text/plain").size(11));
     let log = l.alice.unsent_log();
     let chunks: Vec<(&str, Option<Continuation>)> = sends(&log)
         .iter()

@@ -16,16 +16,6 @@ fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
 
-fn closed(events: &[Event]) -> Vec<CloseReason> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Closed { reason } => Some(reason.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 fn assert_keepalive(chunk: &Sent) {
     assert!(chunk.is_send());
     assert!(!chunk.head.has_body(), "a keep-alive is a bodiless SEND");
@@ -68,7 +58,7 @@ fn keepalives_are_sent_after_an_interval_of_silence() {
     assert_keepalive(&sent[0]);
     assert!(!alice.conn.is_closed());
     let events = alice.take_events();
-    assert!(closed(&events).is_empty());
+    assert!(close_reasons(&events).is_empty());
     assert_eq!(one_outcome_each(&events, &[id]), [Outcome::Delivered]);
 }
 
@@ -88,7 +78,7 @@ fn a_keepalive_without_an_answer_closes_the_connection() {
     // §7.1.1: no response within the transaction timeout counts as one.
     alice.advance_to(t0 + secs(40));
     assert_eq!(
-        closed(&alice.take_events()),
+        close_reasons(&alice.take_events()),
         [CloseReason::KeepaliveTimeout]
     );
     assert!(alice.conn.is_closed());
@@ -114,7 +104,10 @@ fn the_idle_timeout_closes_a_connection_that_receives_nothing() {
     alice.advance_to(t0 + secs(30) - MS);
     assert!(!alice.conn.is_closed());
     alice.advance_to(t0 + secs(30));
-    assert_eq!(closed(&alice.take_events()), [CloseReason::IdleTimeout]);
+    assert_eq!(
+        close_reasons(&alice.take_events()),
+        [CloseReason::IdleTimeout]
+    );
     assert!(alice.conn.is_closed());
 }
 
@@ -142,5 +135,5 @@ fn the_bind_timeout_closes_a_connection_nobody_binds() {
     assert!(bound.conn.is_bound(session));
     bound.advance(secs(60));
     assert!(!bound.conn.is_closed());
-    assert!(closed(&bound.take_events()).is_empty());
+    assert!(close_reasons(&bound.take_events()).is_empty());
 }

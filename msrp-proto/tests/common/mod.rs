@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use msrp_proto::MsrpUri;
 use msrp_proto::connection::{
-    Config, Connection, Event, MessageId, Outcome, OutgoingMessage, SessionConfig, SessionHandle,
+    CloseReason, Config, Connection, Event, MessageId, Outcome, OutgoingMessage, SessionConfig,
+    SessionHandle,
 };
 use msrp_proto::sim::Pair;
 
@@ -73,6 +74,17 @@ pub fn bound_pair(
 
 pub fn default_pair() -> Bound {
     bound_pair(Config::default(), Config::default(), |s| s)
+}
+
+/// Why the connection closed, for each `Closed` among `events`.
+pub fn close_reasons(events: &[Event]) -> Vec<CloseReason> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Closed { reason } => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The outcomes among `events`, by message.
