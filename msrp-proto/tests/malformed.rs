@@ -430,6 +430,35 @@ fn a_custom_start_line_limit_is_enforced() {
     expect_fatal(&send("abcdefghi", &[], None), &limits, kind, 18);
 }
 
+/// Regression (fuzz, `parse_stream`): a line whose byte past the limit is
+/// not a CR, with a bare LF right after it. Fed whole, the LF used to be
+/// found first (bare line ending at the limit + 1); byte by byte, the byte
+/// past the limit came first (too long at the limit). The line is too long
+/// either way, and says so at the limit.
+#[test]
+fn a_bare_lf_just_past_the_limit_is_a_too_long_line_however_it_arrives() {
+    // 18 bytes: room for the valid chunk `expect_fatal` puts in front.
+    let limits = limits_with(|l| l.max_start_line = 18);
+    // 19 bytes before the LF, with a bare CR among them.
+    let input = b"MSRP 49fi A\x8fH\rToTab\nmore";
+    let kind = ParseErrorKind::StartLineTooLong { limit: 18 };
+    let run = expect_fatal(input, &limits, kind.clone(), 18);
+    assert_eq!(run.fed_at, [19]);
+    // One byte shorter, the LF is inside the window: a bare line ending.
+    let input = b"MSRP 49fi A\x8fH\rToTa\nmore";
+    expect_fatal(input, &limits, ParseErrorKind::BareLineEnding, 18);
+    // Split right before the LF, and right after it.
+    for split in [18, 19, 20] {
+        let input = b"MSRP 49fi A\x8fH\rToTab\nmore";
+        let mut parser = Parser::new(limits.clone());
+        parser.feed(&input[..split]);
+        let first = parser.next();
+        parser.feed(&input[split..]);
+        let err = first.and_then(|_| parser.next()).unwrap_err();
+        assert_eq!((err.kind(), err.offset()), (&kind, 18), "split at {split}");
+    }
+}
+
 // ---- Header lines. ----
 
 const START: &str = "MSRP abcd SEND\r\n";

@@ -366,15 +366,21 @@ impl Parser {
     ) -> Result<Option<usize>, ParseError> {
         let rest = &self.buf[from..];
         let window = &rest[..rest.len().min(max + 2)];
+        // The error is the one that the fewest bytes reveal, so that it does
+        // not depend on how the reads split the line: a line whose byte
+        // past the limit is not the CR of its CRLF is too long as soon as
+        // that byte arrives, even if an LF right after it shows up in the
+        // same read.
+        let too_long_at_limit = window.len() > max && window[max] != b'\r';
         match memchr::memchr(b'\n', window) {
             Some(lf) if lf > 0 && rest[lf - 1] == b'\r' => Ok(Some(from + lf - 1)),
-            Some(lf) => Err(self.error_at(ParseErrorKind::BareLineEnding, from + lf)),
-            // More than `max` bytes without a line end: too long, unless
-            // the one byte past the limit may be the CR of the CRLF.
-            None if window.len() > max && &window[max..] != b"\r" => {
+            Some(lf) if lf <= max => Err(self.error_at(ParseErrorKind::BareLineEnding, from + lf)),
+            // Past the limit: the CR is there but no LF follows it, or the
+            // byte at the limit is no CR.
+            _ if too_long_at_limit || window.len() > max + 1 => {
                 Err(self.error_at(too_long, from + max))
             }
-            None => Ok(None),
+            _ => Ok(None),
         }
     }
 
