@@ -142,6 +142,14 @@ pub(crate) fn seconds_or_never(value: &str) -> Result<Duration, String> {
         .map_err(|_| "expected a number of seconds such as 60 or 2.5, or 0 for never".into())
 }
 
+/// A number of seconds, 0 included (no wait at all).
+pub(crate) fn seconds_or_zero(value: &str) -> Result<Duration, String> {
+    if value.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    seconds(value).map_err(|_| "expected a number of seconds such as 5 or 2.5, or 0".into())
+}
+
 /// A size in bytes, at least 1; `K`, `M`, `G` (powers of 1024) allowed.
 pub(crate) fn size(value: &str) -> Result<u64, String> {
     let err = || "expected a number of bytes of at least 1, such as 65536 or 64K".to_owned();

@@ -24,7 +24,7 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// it to `msrp listen --remote-path`). Then one JSON object per line:
 ///
 ///   {"event":"bound","local_path":[..],"remote_path":[..]}
-///   {"event":"sent","message_id":"..","size":N,"sha256":"HEX","outcome":"delivered"|"failed","code":N,"comment":"..","seconds":F}
+///   {"event":"sent","message_id":"..","size":N,"sha256":"HEX","outcome":"delivered"|"sent"|"failed","code":N,"comment":"..","seconds":F}
 ///   {"event":"summary","messages":N,"bytes":N,"seconds":F,"ok":true|false}
 ///
 /// One "sent" line per message: the texts in order, then the file. "seconds"
@@ -32,15 +32,17 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// (code 200, comment "OK") when the peer confirmed it as the report settings
 /// ask (a 200 for every chunk, and with --success-report yes a REPORT). With
 /// --failure-report no or partial and --success-report no the peer confirms
-/// nothing; such a message is printed "delivered", 200 "OK", once every byte
-/// is sent (partial: and no error came within the 30 s transaction timeout),
-/// because that is all this side can know. Anything else is "failed" with the
-/// peer's status (408 for a timeout or a lost connection, 0 for a file read
-/// error); a file that was not read to the end has an empty "sha256".
+/// nothing: such a message is "sent" (code 200, comment "OK") once every byte
+/// was written and no error came back — with partial, no error response
+/// within --linger, or before the peer closed the connection cleanly.
+/// Anything else is "failed" with the peer's status (408 for a timeout or a
+/// lost connection, 0 for a file read error); a file that was not read to
+/// the end has an empty "sha256".
 ///
 /// The session uses TLS when the first URI of --to-path is msrps. Exit status
-/// 0 only if every message was delivered; 1 otherwise or on errors (nobody
-/// listening, TLS failure, --timeout); 2 for bad arguments.
+/// 0 only if every message reached the outcome its report settings allow
+/// ("delivered", or "sent" where nothing is confirmed); 1 otherwise or on
+/// errors (nobody listening, TLS failure, --timeout); 2 for bad arguments.
 #[derive(Debug, Args)]
 #[command(
     verbatim_doc_comment,
@@ -90,6 +92,13 @@ pub(crate) struct SendArgs {
     /// an attacker in the path).
     #[arg(long)]
     insecure: bool,
+
+    /// With --failure-report partial, how long to wait after a message's
+    /// last byte for an error response before reporting it "sent" (the peer
+    /// answers only errors; the RFC's transaction timeout is 30 s). 0 reports
+    /// it as soon as its last byte is written.
+    #[arg(long, value_name = "SECONDS", default_value = "0", value_parser = args::seconds_or_zero)]
+    linger: Duration,
 
     /// Give up when the whole run (connecting, sending, confirmations) takes
     /// longer than this [default: no limit beyond the protocol's own 30 s
@@ -166,6 +175,7 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
         .ok_or_else(|| CliError::usage("--to-path needs a URI"))?;
     let mut config = EndpointConfig::default();
     config.protocol.chunk_size = args.chunk_size;
+    config.protocol.partial_report_wait = args.linger;
     if first.is_secure() {
         config.tls_client = Some(match (&args.ca, args.insecure) {
             (Some(ca), _) => {
@@ -258,7 +268,9 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
             Instant::now(),
         ));
         let (word, code, comment) = match outcome {
-            Outcome::Delivered | Outcome::Sent => ("delivered", 200, "OK".to_owned()),
+            Outcome::Delivered => ("delivered", 200, "OK".to_owned()),
+            // Only given when the report settings ask for no confirmation.
+            Outcome::Sent => ("sent", 200, "OK".to_owned()),
             Outcome::Failed { code, comment } => ("failed", code, comment),
             _ => (
                 "failed",
@@ -268,7 +280,7 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
                     .unwrap_or_else(|| "aborted by this side".into()),
             ),
         };
-        ok &= word == "delivered";
+        ok &= code == 200;
         bytes += item.size;
         out.event(&Event::Sent {
             message_id: item.id,

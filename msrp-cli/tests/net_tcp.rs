@@ -146,8 +146,10 @@ fn any_peer_is_accepted_without_a_remote_path_and_a_clean_close_ends_listen() {
     let (lines, stderr, code) = send.finish();
     assert_eq!(code, Some(0), "send: {stderr}");
     let sent: Value = serde_json::from_str(&lines[1]).unwrap();
-    // Nothing confirms a Failure-Report: no message; it counts as delivered.
-    assert_eq!(sent["outcome"], "delivered", "{sent}");
+    // Nothing confirms a Failure-Report: no message: it was sent, and no
+    // more can be known.
+    assert_eq!(sent["outcome"], "sent", "{sent}");
+    assert_eq!(sent["code"], 200, "{sent}");
     let summary: Value = serde_json::from_str(&lines[2]).unwrap();
     assert_eq!(summary["ok"], true);
 
@@ -270,4 +272,32 @@ fn a_message_its_sender_abandons_is_reported_aborted() {
     let (rest, stderr, code) = listen.finish();
     assert_eq!(code, Some(0), "{stderr}");
     assert!(rest[0].contains("\"closed\""), "{rest:?}");
+}
+
+/// With Failure-Report `partial` the peer answers only errors. A peer that
+/// closes cleanly after the message (as msrplib's acceptor does at the end
+/// of a session) leaves it sent, not failed, and `send` does not sit out
+/// --linger once the connection is gone.
+#[test]
+fn a_partial_message_is_sent_when_the_peer_closes_cleanly_before_the_linger_ends() {
+    let mut listen = Msrp::start(&["listen", "--bind", "127.0.0.1:0", "--count", "1"]);
+    let listen_path = listen.line();
+    // Longer than any wait of the test helpers: waiting it out fails.
+    let (stdout, stderr, code) = run(&[
+        "send",
+        "--to-path",
+        &listen_path,
+        "--text",
+        "x",
+        "--failure-report",
+        "partial",
+        "--linger",
+        "60",
+    ]);
+    assert_eq!(code, Some(0), "send: {stderr}");
+    let sent: Value = serde_json::from_str(stdout.lines().nth(2).unwrap()).unwrap();
+    assert_eq!(sent["outcome"], "sent", "{sent}");
+    assert_eq!(sent["code"], 200, "{sent}");
+    let (_, stderr, code) = listen.finish();
+    assert_eq!(code, Some(0), "listen: {stderr}");
 }

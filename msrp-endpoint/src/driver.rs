@@ -222,6 +222,8 @@ pub(crate) struct Driver {
     readable: Direction,
     writable: Direction,
     read_done: bool,
+    /// The peer's end of stream, held back until `out` is written.
+    eof_deferred: bool,
     out: VecDeque<Bytes>,
     out_len: usize,
     needs_flush: bool,
@@ -277,6 +279,7 @@ impl Driver {
             policy: setup.policy,
             event_capacity: setup.event_capacity.max(1),
             read_done: false,
+            eof_deferred: false,
             out: VecDeque::new(),
             out_len: 0,
             needs_flush: false,
@@ -689,9 +692,12 @@ impl Driver {
         match polled {
             Poll::Ready(Ok(0)) => {
                 self.read_done = true;
-                let now = self.now();
                 trace!(target: "msrp::traffic", parent: &self.span, "<<< end of stream");
-                self.conn.handle_eof(now);
+                // What the connection already handed out goes to the socket
+                // first: a message counts as sent on a clean close only if
+                // its last byte left before the close was taken in.
+                self.eof_deferred = true;
+                self.take_deferred_eof();
                 Some(0)
             }
             Poll::Ready(Ok(n)) => Some(n),
@@ -706,12 +712,26 @@ impl Driver {
         }
     }
 
+    /// Gives the connection the peer's end of stream once the bytes it had
+    /// handed out before are written.
+    fn take_deferred_eof(&mut self) -> bool {
+        if !self.eof_deferred || !self.out.is_empty() || self.needs_flush {
+            return false;
+        }
+        self.eof_deferred = false;
+        let now = self.now();
+        self.conn.handle_eof(now);
+        true
+    }
+
     fn poll_write(&mut self) -> io::Result<bool> {
         let mut progress = false;
         let mut cx = Context::from_waker(&self.writable.waker);
         loop {
             let now = self.now();
-            while self.out_len < WRITE_BATCH {
+            // After the peer's end of stream, only what was handed out
+            // before it still goes (see `take_deferred_eof`).
+            while self.out_len < WRITE_BATCH && !self.eof_deferred {
                 let Some(bytes) = self.conn.poll_transmit(now) else {
                     break;
                 };
@@ -811,13 +831,14 @@ impl Driver {
         }
         progress |= self.poll_timer(cx);
         match self.poll_write() {
-            Ok(wrote) => progress |= wrote,
+            Ok(wrote) => progress |= wrote | self.take_deferred_eof(),
             Err(err) => {
                 debug!(target: "msrp::traffic", parent: &self.span, %err, "write failed");
                 let now = self.now();
                 self.conn.handle_reset(now);
                 self.out.clear();
                 self.out_len = 0;
+                self.eof_deferred = false;
                 progress = true;
             }
         }

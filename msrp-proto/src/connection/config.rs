@@ -37,6 +37,13 @@ pub struct Config {
     /// How long to wait, once every chunk was acknowledged, for the success
     /// REPORT of a message sent with `Success-Report: yes`. Default 30 s.
     pub report_timeout: Duration,
+    /// How long a message sent with `Failure-Report: partial` (and
+    /// `Success-Report: no`) waits after its last byte for an error
+    /// response before its outcome is [`Outcome::Sent`](super::Outcome::Sent):
+    /// the peer answers only errors (RFC 4975 §7.1.1), so silence is all
+    /// there is to learn. Zero reports it sent as soon as the last byte left.
+    /// Default 30 s, the transaction timeout.
+    pub partial_report_wait: Duration,
     /// How long a connection that no session has bound may stay open
     /// (msrplib `MSRPBindSessionTimeout`). Default 30 s.
     pub bind_timeout: Duration,
@@ -122,6 +129,7 @@ impl Default for Config {
             transmit_piece: 16 * 1024,
             transaction_timeout: Duration::from_secs(30),
             report_timeout: Duration::from_secs(30),
+            partial_report_wait: Duration::from_secs(30),
             bind_timeout: Duration::from_secs(30),
             head_timeout: Some(Duration::from_secs(10)),
             idle_timeout: None,

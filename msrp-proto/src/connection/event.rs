@@ -81,7 +81,9 @@ pub enum Outcome {
     Delivered,
     /// Every byte was sent, and the report settings asked for no
     /// confirmation (Failure-Report `no` or `partial` with Success-Report
-    /// `no`); with `partial`, no error arrived within the transaction timeout.
+    /// `no`); with `partial`, no error arrived within
+    /// [`Config::partial_report_wait`](super::Config::partial_report_wait)
+    /// or before the peer closed the connection cleanly.
     Sent,
     /// An error response or failure REPORT, a timeout, or a lost connection.
     Failed {

@@ -8,7 +8,9 @@ use bytes::Bytes;
 use super::outgoing::Stop;
 use super::session::SessionState;
 use super::transactions::{TxId, TxKind};
-use super::{CloseReason, Connection, Event, Lifecycle, MessageId, SessionHandle, respond};
+use super::{
+    CloseReason, Connection, Event, Lifecycle, MessageId, Outcome, SessionHandle, respond,
+};
 
 impl Connection {
     /// Finishes what is under way — queued messages are sent and their
@@ -47,6 +49,12 @@ impl Connection {
         let ids: Vec<MessageId> = self.messages.keys().cloned().collect();
         for id in ids {
             if let Some(msg) = self.messages.get_mut(&id) {
+                // A clean close tells no more than the silence before it
+                // did; a reset may have lost bytes the peer never read.
+                if *reason == CloseReason::PeerClosed && msg.sent_unconfirmable() {
+                    self.finish_with(&id, Outcome::Sent);
+                    continue;
+                }
                 if msg.stop.is_none() {
                     msg.stop = Some(if *reason == CloseReason::LocallyClosed {
                         Stop::Aborted

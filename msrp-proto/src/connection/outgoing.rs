@@ -165,6 +165,22 @@ pub(crate) struct OutMessage {
     queued: bool,
 }
 
+impl OutMessage {
+    /// Whether every byte of the message went out and the peer owes no
+    /// confirmation of it: only an error could still come (Failure-Report
+    /// `partial`) or nothing at all (`no`), with Success-Report `no`. When
+    /// the peer then closes cleanly, the message was sent as far as this
+    /// side can ever know.
+    pub(crate) fn sent_unconfirmable(&self) -> bool {
+        self.stop.is_none()
+            && self.all_sent
+            && self.finished
+            && self.unacked == 0
+            && !self.success_report
+            && self.failure_report != FailureReport::Yes
+    }
+}
+
 /// Length of [`OutMessage::tid_prefix`]; the rest of a chunk's transaction id
 /// is as long again, so each id keeps 71 random bits of its own.
 const TID_PREFIX_LEN: usize = 12;
@@ -487,7 +503,7 @@ impl Connection {
         }
     }
 
-    fn finish_with(&mut self, id: &MessageId, outcome: Outcome) {
+    pub(crate) fn finish_with(&mut self, id: &MessageId, outcome: Outcome) {
         if let Some(msg) = self.messages.remove(id) {
             if msg.queued {
                 self.ready.retain(|m| m != id);
@@ -526,11 +542,14 @@ impl Connection {
         match msg.failure_report {
             FailureReport::Yes => self.finish_with(id, Outcome::Delivered),
             FailureReport::No => self.finish_with(id, Outcome::Sent),
+            FailureReport::Partial if self.config.partial_report_wait.is_zero() => {
+                self.finish_with(id, Outcome::Sent);
+            }
             FailureReport::Partial if !msg.waiting_timer => {
                 // No news is good news, but only after an error had its
                 // chance to arrive.
                 msg.waiting_timer = true;
-                let at = now + self.config.transaction_timeout;
+                let at = now + self.config.partial_report_wait;
                 self.arm_message_timer(id.clone(), at);
             }
             FailureReport::Partial => {}
