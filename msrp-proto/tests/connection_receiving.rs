@@ -286,6 +286,71 @@ fn a_report_never_gets_a_response() {
     assert!(!bob.conn.is_closed());
 }
 
+/// RFC 4975 §7.1 caps the body of a request other than SEND at 10240
+/// bytes (`Limits::max_non_send_body`), as `msrp parse` does: a REPORT over
+/// the cap is rejected and not acted on (it may not be answered, §7.1.2);
+/// one at the cap counts.
+#[test]
+fn a_report_whose_body_is_over_the_limit_is_not_acted_on() {
+    let (mut alice, session) = Solo::active(Config::default());
+    let id = alice
+        .conn
+        .send_message(
+            session,
+            OutgoingMessage::new("text/plain")
+                .body("hello")
+                .success_report(SuccessReport::Yes),
+        )
+        .unwrap();
+    let send = alice.transmit().remove(0);
+    alice.feed(&response_to(&send.head, 200));
+    alice.feed(&report_with_body(
+        &send.head,
+        "big00001",
+        "1-5/5",
+        &[b'r'; 10241],
+    ));
+    assert!(alice.transmit().is_empty(), "a REPORT is never answered");
+    assert!(one_outcome_each(&alice.take_events(), &[]).is_empty());
+    assert!(!alice.conn.is_closed());
+    alice.feed(&report_with_body(
+        &send.head,
+        "big00002",
+        "1-5/5",
+        &[b'r'; 10240],
+    ));
+    assert_eq!(
+        one_outcome_each(&alice.take_events(), &[id]),
+        [msrp_proto::connection::Outcome::Delivered]
+    );
+}
+
+/// Any other request over the cap gets 413 (§7.3.1), not the answer its
+/// method would get, and the connection goes on.
+#[test]
+fn a_request_whose_body_is_over_the_limit_gets_413() {
+    let mut bob = bob();
+    let frob = |tid: &str, len: usize| {
+        format!(
+            "MSRP {tid} FROB\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\n\
+             Content-Type: text/plain\r\n\r\n{}\r\n-------{tid}$\r\n",
+            "b".repeat(len)
+        )
+    };
+    bob.feed(frob("frob0001", 10241).as_bytes());
+    bob.feed(frob("frob0002", 10240).as_bytes());
+    bob.feed(&RawSend::new("tid00001", "msgX0001", b"x").bytes());
+    assert_eq!(
+        responses(&bob.transmit()),
+        [
+            ("frob0001".into(), 413),
+            ("frob0002".into(), 501),
+            ("tid00001".into(), 200)
+        ]
+    );
+    assert!(!bob.conn.is_closed());
+}
+
 #[test]
 fn a_send_with_a_malformed_header_gets_400_and_the_next_chunk_is_processed() {
     for (name, value) in [

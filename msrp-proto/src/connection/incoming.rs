@@ -63,6 +63,10 @@ pub(crate) enum Inbound {
         pieces: Vec<Bytes>,
         len: usize,
     },
+    /// A request other than SEND with a body: acted on only once its
+    /// end-line shows the body within `Limits::max_non_send_body` (RFC 4975
+    /// §7.1), as the parser would reject it otherwise. Its body is dropped.
+    HoldRequest { head: ChunkHead },
     /// The body is dropped.
     Discard,
 }
@@ -70,6 +74,16 @@ pub(crate) enum Inbound {
 impl Connection {
     /// A chunk head arrived.
     pub(crate) fn on_head(&mut self, head: ChunkHead) {
+        let request_with_body = head.is_request() && head.method() != Some(&Method::Send);
+        if request_with_body && head.has_body() {
+            self.inbound = Inbound::HoldRequest { head };
+            return;
+        }
+        self.on_whole_head(head);
+    }
+
+    /// A chunk head whose chunk may be acted on now.
+    fn on_whole_head(&mut self, head: ChunkHead) {
         self.inbound = match head.method() {
             None => {
                 self.on_response(&head);
@@ -155,8 +169,15 @@ impl Connection {
     }
 
     /// A request the parser rejected with its framing intact: answer it if
-    /// it can be answered (§7.3: 400, or 413 for an oversized body).
+    /// it can be answered (§7.3: 400, or 413 for an oversized body). A
+    /// REPORT cannot be (§7.1.2): it is dropped without being acted on.
     pub(crate) fn on_rejected(&mut self, err: &ParseError) {
+        if let Inbound::HoldRequest { head } = std::mem::take(&mut self.inbound) {
+            // The body of a request other than SEND ran over its limit.
+            tracing::debug!(target: "msrp::traffic", %err, tid = head.transaction_id(), "request refused");
+            self.respond(&head, err.status_code());
+            return;
+        }
         let Some(rejected) = err.rejected() else {
             return;
         };
@@ -403,6 +424,11 @@ impl Connection {
     /// The end-line of the chunk being received.
     pub(crate) fn on_end(&mut self, flag: Continuation) {
         match std::mem::take(&mut self.inbound) {
+            Inbound::HoldRequest { head } => {
+                self.on_whole_head(head);
+                // Its body, if any was wanted, has gone by.
+                self.inbound = Inbound::Idle;
+            }
             Inbound::Deliver {
                 session,
                 message,

@@ -440,8 +440,8 @@ impl Connection {
                 Ok(Some(wire::Event::End(flag))) => self.on_end(flag),
                 Ok(None) => break,
                 Err(err) if err.framing_intact() => {
-                    self.inbound = Inbound::Discard;
                     self.on_rejected(&err);
+                    self.inbound = Inbound::Discard;
                 }
                 Err(err) => {
                     self.close_with(CloseReason::Protocol(err));

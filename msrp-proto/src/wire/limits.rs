@@ -30,7 +30,10 @@ pub struct Limits {
     /// Most URIs in one To-Path, From-Path or Use-Path. Default 16.
     pub max_path_uris: usize,
     /// Largest body of a request other than SEND, or of a response
-    /// (RFC 4975 §7.1). Default 10240.
+    /// (RFC 4975 §7.1). Default 10240. A connection acts on such a request
+    /// only once its body has ended within the limit; over it, the request
+    /// is answered 413, except a REPORT, which may not be answered
+    /// (§7.1.2) and is dropped unread.
     pub max_non_send_body: usize,
     /// Largest body that the whole-chunk reading mode holds in memory
     /// (msrplib's `read_chunk` default). Streaming mode has no such limit.

@@ -263,6 +263,20 @@ pub fn report_about(
     range: &str,
     code: u16,
 ) -> Vec<u8> {
+    report_head(send, message_id, tid, range, code)
+}
+
+/// [`report_for`], with a body (which RFC 4975 §7.1 caps at 10240 bytes).
+pub fn report_with_body(send: &ChunkHead, tid: &str, range: &str, body: &[u8]) -> Vec<u8> {
+    let mut bytes = report_for(send, tid, range, 200);
+    // Between the head and the end-line: a blank line, the body, its CRLF.
+    let end_line = bytes.len() - format!("-------{tid}$\r\n").len();
+    let body = [b"\r\n", body, b"\r\n"].concat();
+    bytes.splice(end_line..end_line, body);
+    bytes
+}
+
+fn report_head(send: &ChunkHead, message_id: &str, tid: &str, range: &str, code: u16) -> Vec<u8> {
     let head = ChunkHead::request(Method::Report, tid)
         .to_path(send.from_path())
         .from_path(&Path::from(send.to_path().first().clone()))
