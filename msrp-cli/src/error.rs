@@ -96,6 +96,10 @@ pub(crate) fn setup_error(err: &Error, side: Side, peer: &str) -> CliError {
                 ""
             }
         ),
+        (Error::NotBound { failed, last }, _) => format!(
+            "no connection bound the session in time; {failed} failed, the last one because: {}",
+            setup_error(last, side, peer)
+        ),
         (other, _) => other.to_string(),
     };
     CliError::failed(message)

@@ -74,7 +74,7 @@ fn tls_insecure() {
 
 #[test]
 fn a_tls_sender_and_a_plaintext_listener_both_fail_clearly() {
-    let mut listen = Msrp::start(&["listen", "--bind", "127.0.0.1:0", "--idle-timeout", "10"]);
+    let mut listen = Msrp::start(&["listen", "--bind", "127.0.0.1:0", "--idle-timeout", "3"]);
     let listen_path = listen.line();
     let secure_path = listen_path.replacen("msrp://", "msrps://", 1);
     let (_, stderr, code) = run(&[
@@ -102,7 +102,7 @@ fn a_tls_sender_and_a_plaintext_listener_both_fail_clearly() {
 fn a_plaintext_sender_and_a_tls_listener_both_fail_clearly() {
     let dir = TempDir::new("mismatch");
     let (cert, key) = certificate(&dir);
-    let (listen, listen_path) = tls_listener(&cert, &key, &["--idle-timeout", "10"]);
+    let (listen, listen_path) = tls_listener(&cert, &key, &["--idle-timeout", "3"]);
     let plain_path = listen_path.replacen("msrps://", "msrp://", 1);
     let (_, stderr, code) = run(&[
         "send",
@@ -133,7 +133,7 @@ fn an_untrusted_certificate_fails_the_handshake() {
     let (cert, key) = certificate(&dir);
     let other = TempDir::new("other");
     let (other_cert, _) = certificate(&other);
-    let (listen, listen_path) = tls_listener(&cert, &key, &["--idle-timeout", "10"]);
+    let (listen, listen_path) = tls_listener(&cert, &key, &["--idle-timeout", "3"]);
     let (_, stderr, code) = run(&[
         "send",
         "--to-path",

@@ -163,6 +163,12 @@ macro_rules! conformance_suite {
             tls_wrong_certificate_name_is_refused,
             slowloris_peer_dropped_by_acceptor_after_head_timeout,
             slowloris_peer_dropped_by_server_after_head_timeout,
+            // hostile connections before the real peer
+            acceptor_tcp_outlives_hostile_connections,
+            acceptor_tls_outlives_hostile_connections,
+            server_outlives_hostile_connections,
+            acceptor_drops_oldest_unbound_connection_at_the_limit,
+            server_drops_oldest_unbound_connection_at_the_limit,
             // drop safety
             acceptor_cleanup_and_drop_release_the_port,
             server_cleanup_close_and_drop,

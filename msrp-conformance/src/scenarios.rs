@@ -5,9 +5,11 @@
 mod direct;
 mod drops;
 mod faults;
+mod hostile;
 mod server;
 
 pub use direct::*;
 pub use drops::*;
 pub use faults::*;
+pub use hostile::*;
 pub use server::*;

@@ -13,18 +13,24 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_channel::oneshot;
-use msrp_proto::connection::{Config, Connection, ReceiveMode, SessionConfig};
+use std::pin::pin;
+
+use futures_channel::{mpsc, oneshot};
+use futures_util::StreamExt;
+use futures_util::future::{Either, select};
+use msrp_proto::connection::{CloseReason, Config, Connection, ReceiveMode, SessionConfig};
 use msrp_proto::ident::IdGenerator;
 use msrp_proto::path::Path;
 use msrp_proto::uri::{Host, MsrpUri};
 
+use crate::accepted::{Accepted, StartDriver, run_accepted};
 use crate::driver::{BindPolicy, BindReply, Command, Driver, DriverHandle, DriverSetup};
 use crate::error::{Error, Phase};
 use crate::runtime::{BoxIo, Runtime, deadline};
 use crate::seed;
 use crate::session::{SessionParts, Transport};
 use crate::tls::{TlsClient, TlsServer, server_name};
+use crate::unbound::Unbound;
 
 /// The default MSRP port (RFC 4975 §15.5).
 pub const DEFAULT_PORT: u16 = 2855;
@@ -67,6 +73,12 @@ pub struct EndpointConfig {
     /// The host of local URIs this side makes up when none is given.
     /// Default `127.0.0.1`.
     pub local_host: String,
+    /// Accepted connections that may wait to bind a session at a time, per
+    /// acceptor or server (TLS handshakes included). At the bound the
+    /// oldest is dropped, never the newest: silent sockets cannot lock a
+    /// real peer out, who binds within a round trip of connecting. Default
+    /// 64.
+    pub max_unbound_connections: usize,
 }
 
 impl Default for EndpointConfig {
@@ -82,6 +94,7 @@ impl Default for EndpointConfig {
             receive_mode: ReceiveMode::Stream,
             event_capacity: 64,
             local_host: "127.0.0.1".into(),
+            max_unbound_connections: 64,
         }
     }
 }
@@ -314,7 +327,13 @@ impl<R: Runtime> ConnectorDirect<R> {
 }
 
 /// The answering endpoint without a relay (msrplib's `AcceptorDirect`):
-/// listens for one connection, then closes the listening socket.
+/// listens until a connection binds the session, then closes the listening
+/// socket.
+///
+/// Unlike msrplib's, it is not ended by the first connection that fails:
+/// garbage, a slow or silent peer, a wrong session or a failed TLS handshake
+/// costs only that connection, and the wait goes on until the bind timeout.
+/// At most [`EndpointConfig::max_unbound_connections`] wait at a time.
 #[derive(Debug)]
 pub struct AcceptorDirect<R: Runtime> {
     rt: R,
@@ -352,8 +371,11 @@ impl<R: Runtime> AcceptorDirect<R> {
         Ok(vec![uri])
     }
 
-    /// Accepts one connection, waits for the peer to bind the session (with
-    /// `full_remote_path` as its From-Path), and returns it.
+    /// Accepts connections until one binds the session with
+    /// `full_remote_path` as its From-Path, and returns it. Gives up after
+    /// [`EndpointConfig::bind_timeout`]: with [`Error::NotBound`] if
+    /// connections came and failed (saying why the last one did), otherwise
+    /// with [`Error::Timeout`].
     pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
         let remote = remote(full_remote_path)?;
         self.accept(Some(remote)).await
@@ -371,32 +393,139 @@ impl<R: Runtime> AcceptorDirect<R> {
         else {
             return Err(Error::Config("call prepare before complete".into()));
         };
-        let at = self.rt.now() + self.config.bind_timeout;
-        let (tcp, peer) = deadline(&self.rt, at, self.rt.accept(&listener))
-            .await
-            .ok_or(Error::Timeout(Phase::Accept))??;
-        drop(listener);
-        let io = secure_accepted(&self.rt, &self.config, local_uri.is_secure(), tcp).await?;
-        let (tx, rx) = oneshot::channel();
-        let command = Command::Expect {
-            config: self.config.session(local_uri.clone(), remote),
-            reply: reply_to(tx),
-        };
-        spawn_driver(
-            &self.rt,
-            &self.config,
-            io,
-            None,
-            Some(command),
-            format!("{local_uri} <- {peer}"),
-        );
-        await_bind(&self.rt, self.config.bind_timeout, rx).await
+        let rt = &self.rt;
+        let at = rt.now() + self.config.bind_timeout;
+        // Every connection is a candidate until one binds the session; one
+        // that fails (malformed framing, 481, timeouts, TLS) is dropped and
+        // the wait goes on (msrplib gives up on the first).
+        let unbound = Unbound::new(self.config.max_unbound_connections);
+        let (results, mut outcomes) = mpsc::unbounded::<Result<SessionParts, Error>>();
+        let mut waits = Waits::default();
+        loop {
+            let next = {
+                let accepting = pin!(rt.accept(&listener));
+                let either = deadline(rt, at, select(accepting, outcomes.next())).await;
+                either.map(|e| match e {
+                    Either::Left((accepted, _)) => Either::Left(accepted),
+                    Either::Right((outcome, _)) => Either::Right(outcome),
+                })
+            };
+            match next {
+                None => return Err(waits.timed_out()),
+                Some(Either::Left(Ok((tcp, peer)))) => {
+                    waits.accepted += 1;
+                    let (ticket, evicted) = unbound.admit();
+                    let accepted = Accepted {
+                        tcp,
+                        peer,
+                        secure: local_uri.is_secure(),
+                        ticket,
+                        evicted,
+                    };
+                    let (config, session) = (self.config.clone(), self.config.clone());
+                    let session = session.session(local_uri.clone(), remote.clone());
+                    let label = format!("{local_uri} <- {peer}");
+                    let (rt2, bound, failed) = (rt.clone(), results.clone(), results.clone());
+                    let start: StartDriver = Box::new(move |io, ticket| {
+                        let command = Command::Expect {
+                            config: session,
+                            reply: Box::new(move |result| {
+                                drop(ticket);
+                                hand_over(&bound, result);
+                            }),
+                        };
+                        spawn_driver(&rt2, &config, io, None, Some(command), label)
+                    });
+                    let failed = move |err| hand_over(&failed, Err(err));
+                    rt.spawn(Box::pin(run_accepted(
+                        rt.clone(),
+                        self.config.clone(),
+                        accepted,
+                        start,
+                        failed,
+                    )));
+                }
+                Some(Either::Left(Err(err))) => {
+                    // A connection that failed before it was accepted
+                    // (aborted, or out of descriptors): try the next one,
+                    // unless accepting itself keeps failing.
+                    tracing::debug!(target: "msrp::traffic", %err, "accept failed");
+                    waits.accept_errors += 1;
+                    if waits.accept_errors > MAX_ACCEPT_ERRORS {
+                        return Err(err.into());
+                    }
+                }
+                Some(Either::Right(Some(Ok(parts)))) => {
+                    drop(listener);
+                    // The others go, and so does any session that bound at
+                    // the same moment.
+                    drop(unbound);
+                    outcomes.close();
+                    while let Ok(Ok(other)) = outcomes.try_recv() {
+                        drop(Transport::new(other));
+                    }
+                    return Ok(Transport::new(parts));
+                }
+                Some(Either::Right(Some(Err(err)))) => waits.failed(err),
+                Some(Either::Right(None)) => {}
+            }
+        }
     }
 
     /// Stops listening, if `complete` was never called.
     pub fn cleanup(&mut self) {
         self.listener = None;
         self.local_uri = None;
+    }
+}
+
+/// Accept errors in a row after which an acceptor gives up.
+const MAX_ACCEPT_ERRORS: usize = 64;
+
+/// What an acceptor saw while it waited for its session.
+#[derive(Default)]
+struct Waits {
+    accepted: usize,
+    accept_errors: usize,
+    failed: usize,
+    last_failure: Option<Error>,
+}
+
+impl Waits {
+    fn failed(&mut self, err: Error) {
+        // Closed by this side: evicted to make room, which is not the
+        // peer's doing.
+        if matches!(err, Error::Closed(CloseReason::LocallyClosed)) {
+            return;
+        }
+        tracing::debug!(target: "msrp::traffic", %err, "incoming connection failed before binding");
+        self.failed += 1;
+        self.last_failure = Some(err);
+    }
+
+    /// The error for a wait that ran out: what went wrong last, if anything.
+    fn timed_out(self) -> Error {
+        match self.last_failure {
+            Some(last) => Error::NotBound {
+                failed: self.failed,
+                last: Box::new(last),
+            },
+            None if self.accepted == 0 => Error::Timeout(Phase::Accept),
+            None => Error::Timeout(Phase::Bind),
+        }
+    }
+}
+
+/// Gives a connection's bind result to the acceptor; a session that binds
+/// after the acceptor stopped waiting is closed.
+fn hand_over(
+    to: &mpsc::UnboundedSender<Result<SessionParts, Error>>,
+    result: Result<SessionParts, Error>,
+) {
+    if let Err(unsent) = to.unbounded_send(result) {
+        if let Ok(parts) = unsent.into_inner() {
+            drop(Transport::new(parts));
+        }
     }
 }
 

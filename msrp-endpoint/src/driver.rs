@@ -95,6 +95,9 @@ pub(crate) enum Command {
         session: SessionHandle,
         reply: oneshot::Sender<()>,
     },
+    /// Closes the connection at once (an unbound connection evicted to
+    /// make room).
+    Close,
 }
 
 /// Where a session goes once bound (or the error if it cannot be).
@@ -366,6 +369,7 @@ impl Driver {
                 self.shutdowns.push((session, reply));
                 self.check_shutdowns();
             }
+            Command::Close => self.conn.close(),
         }
     }
 

@@ -62,6 +62,15 @@ pub enum Error {
     /// The connection refused the command.
     #[error(transparent)]
     Command(#[from] CommandError),
+    /// No connection bound the session in time, and some failed trying
+    /// (an acceptor's wait).
+    #[error("no connection bound the session in time; {failed} failed, the last: {last}")]
+    NotBound {
+        /// How many connections failed before binding.
+        failed: usize,
+        /// Why the last of them failed.
+        last: Box<Self>,
+    },
     /// A setting or argument is unusable.
     #[error("{0}")]
     Config(String),
@@ -73,7 +82,7 @@ impl Error {
     pub fn status_code(&self) -> Option<u16> {
         match self {
             Self::Refused { code, .. } => Some(*code),
-            Self::Timeout(_) | Self::Closed(_) => Some(408),
+            Self::Timeout(_) | Self::Closed(_) | Self::NotBound { .. } => Some(408),
             _ => None,
         }
     }

@@ -26,6 +26,7 @@
 //! everywhere (a reader that stops reading pushes back on the peer through
 //! TCP), and many sessions per connection.
 
+mod accepted;
 mod connect;
 mod driver;
 mod error;
@@ -33,6 +34,7 @@ mod runtime;
 mod server;
 mod session;
 pub mod tls;
+mod unbound;
 
 pub use connect::{
     AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig, get_acceptor, get_connector,

@@ -7,7 +7,8 @@
 //! session whose peer has the given path. A request for a URI nobody expects
 //! gets 481; one for a URI already bound, on this or another connection,
 //! gets 506. Connections that bind nothing are closed after the bind
-//! timeout.
+//! timeout, and at most [`EndpointConfig::max_unbound_connections`] wait
+//! at a time: beyond that the oldest is dropped.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -20,12 +21,14 @@ use msrp_proto::ident::IdGenerator;
 use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
 
-use crate::connect::{EndpointConfig, await_bind, listen_addr, secure_accepted, spawn_driver};
+use crate::accepted::{Accepted, StartDriver, run_accepted};
+use crate::connect::{EndpointConfig, await_bind, listen_addr, spawn_driver};
 use crate::driver::{BindDecision, BindPolicy};
-use crate::error::{Error, Phase};
-use crate::runtime::{Runtime, deadline};
+use crate::error::Error;
+use crate::runtime::Runtime;
 use crate::seed;
 use crate::session::{SessionParts, Transport};
+use crate::unbound::{Ticket, Unbound};
 
 /// Where an expected URI is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,12 +57,16 @@ struct Listening {
 struct State {
     registry: Mutex<Registry>,
     listeners: Mutex<Vec<Listening>>,
+    unbound: Unbound,
     config: EndpointConfig,
 }
 
-/// Decides binds for the connections of one server.
+/// Decides binds for one connection of a server.
 struct Policy {
     state: Weak<State>,
+    /// The connection's place among the unbound ones, given up by its
+    /// first bind.
+    ticket: Mutex<Option<Ticket>>,
 }
 
 impl BindPolicy for Policy {
@@ -86,6 +93,9 @@ impl BindPolicy for Policy {
             .any(|(path, _)| path.as_ref() == Some(&request.remote_path))
             .then(|| request.remote_path.clone());
         let config = state.config.session(local.clone(), named);
+        if let Ok(mut ticket) = self.ticket.lock() {
+            ticket.take();
+        }
         let weak = self.state.clone();
         BindDecision::Accept {
             config: Box::new(config),
@@ -150,6 +160,7 @@ impl<R: Runtime> MsrpServer<R> {
             state: Arc::new(State {
                 registry: Mutex::new(Registry::default()),
                 listeners: Mutex::new(Vec::new()),
+                unbound: Unbound::new(config.max_unbound_connections),
                 config,
             }),
         }
@@ -305,23 +316,27 @@ async fn accept_loop<R: Runtime>(
         let Ok((tcp, peer)) = accepted else {
             continue;
         };
+        let (ticket, evicted) = live.unbound.admit();
+        let accepted = Accepted {
+            tcp,
+            peer,
+            secure,
+            ticket,
+            evicted,
+        };
         let config = live.config.clone();
-        let rt2 = rt.clone();
-        let weak = state.clone();
-        rt.spawn(Box::pin(async move {
-            let io = match deadline(&rt2, rt2.now() + config.bind_timeout, secure_accepted(&rt2, &config, secure, tcp)).await {
-                Some(Ok(io)) => io,
-                Some(Err(err)) => {
-                    tracing::debug!(target: "msrp::traffic", %peer, %err, "incoming connection dropped");
-                    return;
-                }
-                None => {
-                    tracing::debug!(target: "msrp::traffic", %peer, err = %Error::Timeout(Phase::TlsHandshake), "incoming connection dropped");
-                    return;
-                }
-            };
-            let policy = Arc::new(Policy { state: weak });
-            spawn_driver(&rt2, &config, io, Some(policy), None, format!("server <- {peer}"));
-        }));
+        let (rt2, weak) = (rt.clone(), state.clone());
+        let start: StartDriver = Box::new(move |io, ticket| {
+            let policy = Arc::new(Policy {
+                state: weak,
+                ticket: Mutex::new(Some(ticket)),
+            });
+            let label = format!("server <- {peer}");
+            spawn_driver(&rt2, &config, io, Some(policy), None, label)
+        });
+        // A failed handshake is traced; the server goes on.
+        let run = run_accepted(rt.clone(), live.config.clone(), accepted, start, |_| {});
+        drop(live);
+        rt.spawn(Box::pin(run));
     }
 }
