@@ -232,7 +232,7 @@ impl<R: Runtime> MsrpServer<R> {
 
     /// Waits until a peer whose full path is `full_remote_path` binds one of
     /// the expected URIs, and returns the session; [`Error::Timeout`] with
-    /// [`Phase::Bind`] after the bind timeout (msrplib's
+    /// [`Phase::Bind`](crate::Phase::Bind) after the bind timeout (msrplib's
     /// `MSRPBindSessionTimeout`).
     pub async fn complete(&self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
         let remote = Path::new(full_remote_path.to_vec())
