@@ -24,7 +24,7 @@ impl Connection {
     }
 
     /// Closes at once: unsent output is dropped, outgoing messages end as
-    /// [`Outcome::Aborted`](crate::connection::Outcome::Aborted).
+    /// [`Outcome::Aborted`].
     pub fn close(&mut self) {
         if !self.is_closed() {
             self.close_with(CloseReason::LocallyClosed);
