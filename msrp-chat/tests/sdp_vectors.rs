@@ -21,7 +21,11 @@ fn document(name: &str) -> SdpDocument {
     let text = read(&format!("{name}.sdp"));
     let doc = SdpDocument::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
     let canonical = dir().join(format!("{name}.canonical.sdp"));
-    let expected = if canonical.exists() { read(&format!("{name}.canonical.sdp")) } else { text };
+    let expected = if canonical.exists() {
+        read(&format!("{name}.canonical.sdp"))
+    } else {
+        text
+    };
     let rendered = doc.render();
     assert_eq!(rendered, expected, "{name}: render");
     let again = SdpDocument::parse(rendered.as_bytes()).unwrap();
@@ -34,7 +38,9 @@ fn document(name: &str) -> SdpDocument {
 fn msrp(name: &str) -> MsrpMedia {
     let doc = document(name);
     let mut all = doc.msrp_media();
-    let (_, m) = all.next().unwrap_or_else(|| panic!("{name}: no MSRP section"));
+    let (_, m) = all
+        .next()
+        .unwrap_or_else(|| panic!("{name}: no MSRP section"));
     assert!(all.next().is_none(), "{name}: one MSRP section");
     m.clone()
 }
@@ -50,11 +56,20 @@ fn section(name: &str) -> MsrpMedia {
 }
 
 fn path(m: &MsrpMedia) -> Vec<String> {
-    m.path.as_ref().expect("a=path").iter().map(|u| u.to_string()).collect()
+    m.path
+        .as_ref()
+        .expect("a=path")
+        .iter()
+        .map(|u| u.to_string())
+        .collect()
 }
 
 fn types(list: &Option<Vec<msrp_chat::sdp::MediaRange>>) -> Vec<&str> {
-    list.as_deref().unwrap_or_default().iter().map(|r| r.as_str()).collect()
+    list.as_deref()
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.as_str())
+        .collect()
 }
 
 fn address(m: &MsrpMedia) -> Option<&str> {
@@ -64,7 +79,10 @@ fn address(m: &MsrpMedia) -> Option<&str> {
 const SHA1_PICTURE: &str = "72:24:5F:E8:65:3D:DA:F3:71:36:2F:86:D4:71:91:3E:E4:A2:CE:2E";
 
 fn sha1(hex: &str) -> FileHash {
-    let bytes: Vec<u8> = hex.split(':').map(|p| u8::from_str_radix(p, 16).unwrap()).collect();
+    let bytes: Vec<u8> = hex
+        .split(':')
+        .map(|p| u8::from_str_radix(p, 16).unwrap())
+        .collect();
     FileHash::sha1(bytes.try_into().unwrap())
 }
 
@@ -72,19 +90,40 @@ fn sha1(hex: &str) -> FileHash {
 #[test]
 fn rfc4975_s4_offer_and_answer() {
     let doc = document("rfc4975-s4-offer");
-    assert_eq!(doc.session().connection.as_ref().map(|c| c.connection_address.as_str()), Some("atlanta.example.com"));
+    assert_eq!(
+        doc.session()
+            .connection
+            .as_ref()
+            .map(|c| c.connection_address.as_str()),
+        Some("atlanta.example.com")
+    );
     let offer = msrp("rfc4975-s4-offer");
-    assert_eq!((offer.media.as_str(), offer.port, offer.protocol), ("message", 7654, Protocol::TcpMsrp));
+    assert_eq!(
+        (offer.media.as_str(), offer.port, offer.protocol),
+        ("message", 7654, Protocol::TcpMsrp)
+    );
     assert_eq!(offer.formats, "*");
     assert_eq!(types(&offer.accept_types), ["text/plain"]);
-    assert_eq!(path(&offer), ["msrp://atlanta.example.com:7654/jshA7weztas;tcp"]);
+    assert_eq!(
+        path(&offer),
+        ["msrp://atlanta.example.com:7654/jshA7weztas;tcp"]
+    );
     assert_eq!(offer.connection, None, "c= is at session level");
-    assert_eq!(address(&doc.resolved_msrp(0).unwrap()), Some("atlanta.example.com"));
-    assert_eq!((offer.setup, offer.direction, offer.uses_relay()), (None, None, false));
+    assert_eq!(
+        address(&doc.resolved_msrp(0).unwrap()),
+        Some("atlanta.example.com")
+    );
+    assert_eq!(
+        (offer.setup, offer.direction, offer.uses_relay()),
+        (None, None, false)
+    );
 
     let answer = msrp("rfc4975-s4-answer");
     assert_eq!(answer.port, 12763);
-    assert_eq!(path(&answer), ["msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp"]);
+    assert_eq!(
+        path(&answer),
+        ["msrp://biloxi.example.com:12763/kjhd37s2s20w2a;tcp"]
+    );
 }
 
 // RFC 4975 §8.2, Figure 7: a whole SDP with one path URI.
@@ -102,8 +141,14 @@ fn rfc4975_s8_2_path() {
 #[test]
 fn rfc4975_s8_7_exchange() {
     let offer = msrp("rfc4975-s8.7-offer");
-    assert_eq!(types(&offer.accept_types), ["message/cpim", "text/plain", "text/html"]);
-    assert_eq!(path(&offer), ["msrp://alice.example.com:7394/2s93i93idj;tcp"]);
+    assert_eq!(
+        types(&offer.accept_types),
+        ["message/cpim", "text/plain", "text/html"]
+    );
+    assert_eq!(
+        path(&offer),
+        ["msrp://alice.example.com:7394/2s93i93idj;tcp"]
+    );
     let answer = msrp("rfc4975-s8.7-answer");
     assert_eq!(types(&answer.accept_types), ["message/cpim", "text/plain"]);
     assert_eq!(answer.port, 8493);
@@ -113,10 +158,19 @@ fn rfc4975_s8_7_exchange() {
 #[test]
 fn rfc4975_s11_1_basic_session() {
     let offer = msrp("rfc4975-s11.1-offer");
-    assert_eq!(path(&offer), ["msrp://alicepc.example.com:7777/iau39soe2843z;tcp"]);
+    assert_eq!(
+        path(&offer),
+        ["msrp://alicepc.example.com:7777/iau39soe2843z;tcp"]
+    );
     let answer = msrp("rfc4975-s11.1-answer");
-    assert_eq!(path(&answer), ["msrp://bob.example.com:8888/9di4eae923wzd;tcp"]);
-    assert_eq!(address(&document("rfc4975-s11.1-answer").resolved_msrp(0).unwrap()), Some("bob.example.com"));
+    assert_eq!(
+        path(&answer),
+        ["msrp://bob.example.com:8888/9di4eae923wzd;tcp"]
+    );
+    assert_eq!(
+        address(&document("rfc4975-s11.1-answer").resolved_msrp(0).unwrap()),
+        Some("bob.example.com")
+    );
 }
 
 // RFC 4976 §11: Bob answers through a relay (a two-URI a=path). The RFC
@@ -125,16 +179,25 @@ fn rfc4975_s11_1_basic_session() {
 #[test]
 fn rfc4976_s11_relay() {
     let offer = msrp("rfc4976-s11-offer");
-    assert_eq!(types(&offer.accept_types), ["message/cpim", "text/plain", "text/html"]);
+    assert_eq!(
+        types(&offer.accept_types),
+        ["message/cpim", "text/plain", "text/html"]
+    );
     assert!(!offer.uses_relay());
     let answer = msrp("rfc4976-s11-answer");
     assert_eq!(answer.protocol, Protocol::TcpTlsMsrp);
     assert_eq!(
         path(&answer),
-        ["msrps://relay.example.com:9000/hjdhfha;tcp", "msrps://bob.example.com:1234/fuige;tcp"]
+        [
+            "msrps://relay.example.com:9000/hjdhfha;tcp",
+            "msrps://bob.example.com:1234/fuige;tcp"
+        ]
     );
     assert!(answer.uses_relay());
-    assert_eq!(answer.own_uri().map(|u| u.host_str()), Some("bob.example.com"));
+    assert_eq!(
+        answer.own_uri().map(|u| u.host_str()),
+        Some("bob.example.com")
+    );
 }
 
 // RFC 5547 §6, Figure 2: every file attribute.
@@ -147,14 +210,26 @@ fn rfc5547_s6_figure2() {
     assert_eq!(types(&m.accept_wrapped_types), ["*"]);
     let s = m.file.selector.as_ref().unwrap();
     assert_eq!(s.name.as_deref(), Some("My cool picture.jpg"));
-    assert_eq!(s.file_type.as_ref().map(|t| t.media_type.as_str()), Some("image/jpeg"));
+    assert_eq!(
+        s.file_type.as_ref().map(|t| t.media_type.as_str()),
+        Some("image/jpeg")
+    );
     assert_eq!(s.size, Some(32349));
     assert_eq!(s.hashes, [sha1(SHA1_PICTURE)]);
-    assert_eq!(m.file.transfer_id.as_deref(), Some("vBnG916bdberum2fFEABR1FR3ExZMUrd"));
+    assert_eq!(
+        m.file.transfer_id.as_deref(),
+        Some("vBnG916bdberum2fFEABR1FR3ExZMUrd")
+    );
     assert_eq!(m.file.disposition.as_deref(), Some("attachment"));
     let date = m.file.date.as_ref().unwrap();
-    assert_eq!(date.creation.as_deref(), Some("Mon, 15 May 2006 15:01:31 +0300"));
-    assert_eq!((date.modification.as_deref(), date.read.as_deref()), (None, None));
+    assert_eq!(
+        date.creation.as_deref(),
+        Some("Mon, 15 May 2006 15:01:31 +0300")
+    );
+    assert_eq!(
+        (date.modification.as_deref(), date.read.as_deref()),
+        (None, None)
+    );
     assert_eq!(m.file.icon.as_deref(), Some("cid:id2@alicepc.example.com"));
     let range = m.file.range.unwrap();
     assert_eq!((range.start, range.stop), (1, Some(32349)));
@@ -165,14 +240,23 @@ fn rfc5547_s6_figure2() {
 fn rfc5547_s9_1_push() {
     let offer = msrp("rfc5547-s9.1-push-offer");
     assert_eq!(offer.direction, Some(Direction::SendOnly));
-    assert_eq!(offer.file.selector.as_ref().and_then(|s| s.size), Some(4092));
+    assert_eq!(
+        offer.file.selector.as_ref().and_then(|s| s.size),
+        Some(4092)
+    );
     assert_eq!(offer.file.disposition.as_deref(), Some("render"));
     assert_eq!(offer.file.range, None);
     let answer = msrp("rfc5547-s9.1-push-answer");
     assert_eq!(answer.direction, Some(Direction::RecvOnly));
-    assert_eq!(answer.file.selector, offer.file.selector, "the answer copies the selector");
+    assert_eq!(
+        answer.file.selector, offer.file.selector,
+        "the answer copies the selector"
+    );
     assert_eq!(answer.file.transfer_id, offer.file.transfer_id);
-    assert_eq!((answer.file.icon.as_ref(), answer.file.date.as_ref()), (None, None));
+    assert_eq!(
+        (answer.file.icon.as_ref(), answer.file.date.as_ref()),
+        (None, None)
+    );
 }
 
 // RFC 5547 §9.2, Figures 15, 16, 19 and 20: pull by hash, then a second
@@ -182,20 +266,38 @@ fn rfc5547_s9_2_pull_and_reuse() {
     let offer = msrp("rfc5547-s9.2-pull-offer");
     assert_eq!(offer.direction, Some(Direction::RecvOnly));
     let s = offer.file.selector.as_ref().unwrap();
-    assert_eq!((s.name.as_ref(), s.file_type.as_ref(), s.size), (None, None, None));
+    assert_eq!(
+        (s.name.as_ref(), s.file_type.as_ref(), s.size),
+        (None, None, None)
+    );
     assert_eq!(s.sha1(), sha1(SHA1_PICTURE).value.try_into().ok());
     let answer = msrp("rfc5547-s9.2-pull-answer");
     assert_eq!(answer.direction, Some(Direction::SendOnly));
     let a = answer.file.selector.as_ref().unwrap();
-    assert_eq!(a.file_type.as_ref().map(|t| t.media_type.as_str()), Some("image/jpeg"));
-    assert_eq!(answer.file.transfer_id.as_deref(), Some("aCQYuBRVoUPGVsFZkCK98vzcX2FXDIk2"));
+    assert_eq!(
+        a.file_type.as_ref().map(|t| t.media_type.as_str()),
+        Some("image/jpeg")
+    );
+    assert_eq!(
+        answer.file.transfer_id.as_deref(),
+        Some("aCQYuBRVoUPGVsFZkCK98vzcX2FXDIk2")
+    );
 
     let reuse = msrp("rfc5547-s9.2-reuse-offer");
-    assert_eq!(reuse.file.selector.as_ref().and_then(|s| s.name.as_deref()), Some("sunset.jpg"));
-    assert_eq!(reuse.file.transfer_id.as_deref(), Some("ZVE8MfI9mhAdZ8GyiNMzNN5dpqgzQlCO"));
+    assert_eq!(
+        reuse.file.selector.as_ref().and_then(|s| s.name.as_deref()),
+        Some("sunset.jpg")
+    );
+    assert_eq!(
+        reuse.file.transfer_id.as_deref(),
+        Some("ZVE8MfI9mhAdZ8GyiNMzNN5dpqgzQlCO")
+    );
     let reuse_answer = msrp("rfc5547-s9.2-reuse-answer");
     assert_eq!(reuse_answer.file.disposition.as_deref(), Some("render"));
-    assert_eq!(path(&reuse_answer), ["msrp://bobpc.example.com:8888/eh10dsk;tcp"]);
+    assert_eq!(
+        path(&reuse_answer),
+        ["msrp://bobpc.example.com:8888/eh10dsk;tcp"]
+    );
 }
 
 // RFC 5547 §9.3, Figure 24: a capability indication (port 0, bare
@@ -212,7 +314,10 @@ fn rfc5547_s9_3_capability() {
 // RFC 6135 has no SDP example; this pair follows its §4.2.2 (constructed).
 #[test]
 fn rfc6135_constructed_actpass_active() {
-    assert_eq!(msrp("rfc6135-constructed-offer").setup, Some(Setup::ActPass));
+    assert_eq!(
+        msrp("rfc6135-constructed-offer").setup,
+        Some(Setup::ActPass)
+    );
     let answer = msrp("rfc6135-constructed-answer");
     assert_eq!((answer.setup, answer.port), (Some(Setup::Active), 9));
 }
@@ -223,8 +328,19 @@ fn sipsimple_chat_offer() {
     let m = section("sipsimple-chat-offer");
     assert_eq!(m.protocol, Protocol::TcpTlsMsrp);
     assert_eq!(address(&m), Some("192.0.2.10"));
-    assert_eq!(types(&m.accept_types), ["message/cpim", "text/*", "image/*", "application/im-iscomposing+xml"]);
-    assert_eq!(types(&m.accept_wrapped_types), ["text/*", "image/*", "application/im-iscomposing+xml"]);
+    assert_eq!(
+        types(&m.accept_types),
+        [
+            "message/cpim",
+            "text/*",
+            "image/*",
+            "application/im-iscomposing+xml"
+        ]
+    );
+    assert_eq!(
+        types(&m.accept_wrapped_types),
+        ["text/*", "image/*", "application/im-iscomposing+xml"]
+    );
     assert_eq!(m.setup, Some(Setup::ActPass));
     assert_eq!(m.direction_or_default(), Direction::SendRecv);
 }
@@ -249,7 +365,10 @@ fn sipsimple_file_offer() {
     let s = m.file.selector.as_ref().unwrap();
     assert_eq!(s.name.as_deref(), Some("report 2026.pdf"));
     assert_eq!(s.size, Some(48213));
-    assert_eq!(m.file.transfer_id.as_deref(), Some("6f1c2e7a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"));
+    assert_eq!(
+        m.file.transfer_id.as_deref(),
+        Some("6f1c2e7a-3b4d-4e5f-8a9b-0c1d2e3f4a5b")
+    );
 }
 
 // A body with an audio stream, session attributes and unknown MSRP
@@ -263,9 +382,23 @@ fn mixed_document_keeps_everything() {
     assert_eq!(index, 1);
     assert!(m.msrp_cema);
     assert_eq!(m.max_size, Some(65536));
-    assert_eq!(m.chatroom_capabilities().collect::<Vec<_>>(), ["nickname", "private-messages", "com.ag-projects.screen-sharing"]);
-    let unknown: Vec<&str> = m.other_attributes.iter().map(|a| a.attribute.as_str()).collect();
-    assert_eq!(unknown, ["fingerprint", "connection", "x-vendor-flag", "x-last"]);
+    assert_eq!(
+        m.chatroom_capabilities().collect::<Vec<_>>(),
+        [
+            "nickname",
+            "private-messages",
+            "com.ag-projects.screen-sharing"
+        ]
+    );
+    let unknown: Vec<&str> = m
+        .other_attributes
+        .iter()
+        .map(|a| a.attribute.as_str())
+        .collect();
+    assert_eq!(
+        unknown,
+        ["fingerprint", "connection", "x-vendor-flag", "x-last"]
+    );
     assert_eq!(m.other_attributes[3].value.as_deref(), Some(" kept as is"));
 }
 

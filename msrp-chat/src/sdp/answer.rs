@@ -65,7 +65,18 @@ fn answer(
     }
     let mut m = local.media(media);
     caps.apply(&mut m);
-    let setup = answer_setup(offer.setup, local.reachable);
+    let mut setup = answer_setup(offer.setup, local.reachable);
+    // RFC 6714 §4.1, §4.5: CEMA cannot work when an offerer behind a relay
+    // becomes active, so to an actpass offer from one this side answers
+    // active when it wants CEMA (and has no relay of its own).
+    let wants_cema = local.cema && offer.msrp_cema;
+    if wants_cema
+        && offer.uses_relay()
+        && !local.uses_relay()
+        && offer.setup == Some(Setup::ActPass)
+    {
+        setup = Setup::Active;
+    }
     m.setup = Some(setup);
     // RFC 6714 §4.3: no CEMA when both sides use relays, when the offerer
     // uses a relay and becomes active, or when this side uses a relay and
@@ -74,7 +85,7 @@ fn answer(
     let fallback = (offer.uses_relay() && local.uses_relay())
         || (offer.uses_relay() && offerer_active)
         || (local.uses_relay() && setup == Setup::Active);
-    m.msrp_cema = local.cema && offer.msrp_cema && !fallback;
+    m.msrp_cema = wants_cema && !fallback;
     Ok(m)
 }
 

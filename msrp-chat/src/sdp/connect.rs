@@ -1,31 +1,6 @@
-//! Who opens the transport connection of an MSRP session, and to where.
-//!
-//! The decision, in two steps (tests: `tests/sdp_connect.rs`, one per row):
-//!
-//! 1. Who is active, from the offer's and the answer's `a=setup`
-//!    ([`negotiated_role`]). `holdconn` counts as absent (RFC 6135
-//!    §4.2.1); absent means `active` in an offer and `passive` in an
-//!    answer (RFC 4145 §4.1 defaults), which is RFC 4975's model: the
-//!    offerer connects (§5.4, §8.5).
-//!
-//!    | offer \ answer      | absent / holdconn | `active`        | `passive`        | `actpass`        |
-//!    |---------------------|-------------------|-----------------|------------------|------------------|
-//!    | absent / `holdconn` | offerer           | error: both active | offerer       | error: actpass in answer |
-//!    | `active`            | offerer           | error: both active | offerer       | error: actpass in answer |
-//!    | `actpass`           | offerer           | answerer        | offerer          | error: actpass in answer |
-//!    | `passive`           | error: both passive | answerer      | error: both passive | error: actpass in answer |
-//!
-//!    An offered `passive` is forbidden by RFC 6135 §4.2.2 but allowed by
-//!    RFC 4145; it is read (sipsimple does the same).
-//!
-//! 2. Where the transport goes ([`connection`]):
-//!
-//!    | this side uses a relay | role    | CEMA on both sides | result |
-//!    |------------------------|---------|--------------------|--------|
-//!    | yes                    | any     | any                | connect to the own relay; send the first SEND only if active (RFC 6135 §4.5, RFC 4976 §3) |
-//!    | no                     | active  | no                 | connect to the first URI of the peer's `a=path` (RFC 4975 §5.4, §8.3) and send at once |
-//!    | no                     | active  | yes                | connect to the peer's `c=` address and `m=` port (RFC 6714 §4.2, §4.3) and send at once |
-//!    | no                     | passive | any                | listen (RFC 4975 §5.4) |
+//! Who opens the transport connection of an MSRP session, and to where:
+//! [`negotiated_role`] and [`connection`], whose documentation holds the
+//! decision tables (tests: `tests/sdp_connect.rs`, one per row).
 
 use super::{ConnectionError, MsrpMedia, Setup};
 use msrp_proto::MsrpUri;
@@ -104,8 +79,22 @@ fn effective(setup: Option<Setup>) -> Option<Setup> {
     setup.filter(|s| *s != Setup::HoldConn)
 }
 
-/// The role of `side` from the offered and answered `a=setup` (see the
-/// table in the [module documentation](self)).
+/// The role of `side` from the offered and answered `a=setup`.
+///
+/// `holdconn` counts as absent (RFC 6135 §4.2.1). Absent means `active` in
+/// an offer and `passive` in an answer (the RFC 4145 §4.1 defaults), which
+/// is RFC 4975's model: the offerer connects (§5.4, §8.5). Who is active:
+///
+/// | offer \ answer      | absent, `holdconn`  | `active`           | `passive`           | `actpass`                |
+/// |---------------------|---------------------|--------------------|---------------------|--------------------------|
+/// | absent, `holdconn`  | offerer             | error: both active | offerer             | error: actpass in answer |
+/// | `active`            | offerer             | error: both active | offerer             | error: actpass in answer |
+/// | `actpass`           | offerer             | answerer           | offerer             | error: actpass in answer |
+/// | `passive`           | error: both passive | answerer           | error: both passive | error: actpass in answer |
+///
+/// An offered `passive` is forbidden by RFC 6135 §4.2.2 but allowed by RFC
+/// 4145 §4.1; it is read (sipsimple does the same). An `actpass` answer is
+/// never valid (RFC 4145 §4.1).
 pub fn negotiated_role(
     side: Side,
     offer: Option<Setup>,
@@ -137,9 +126,18 @@ fn address(m: &MsrpMedia) -> Option<String> {
 }
 
 /// What `side` does about the transport connection, given the offer and
-/// the answer (see the tables in the [module documentation](self)).
+/// the answer: first who is active ([`negotiated_role`]), then where the
+/// transport goes:
 ///
-/// If the SDP gave `c=` or `a=setup` at session level, pass
+/// | this side uses a relay | role    | CEMA on both sides | result |
+/// |------------------------|---------|--------------------|--------|
+/// | yes                    | any     | any                | connect to the own relay; send the first SEND only if active (RFC 6135 §4.5, RFC 4976 §3) |
+/// | no                     | active  | no                 | connect to the first URI of the peer's `a=path` (RFC 4975 §5.4, §8.3) and send at once |
+/// | no                     | active  | yes                | connect to the peer's `c=` address and `m=` port (RFC 6714 §4.2, §4.3) and send at once |
+/// | no                     | passive | any                | listen (RFC 4975 §5.4) |
+///
+/// A port-0 (rejected) media description and a missing `a=path` are
+/// errors. If the SDP gave `c=` or `a=setup` at session level, pass
 /// [`SdpDocument::resolved_msrp`](super::SdpDocument::resolved_msrp).
 pub fn connection(
     side: Side,
