@@ -311,6 +311,28 @@ fn rfc5547_s9_3_capability() {
     assert_eq!(m.path, None);
 }
 
+// RFC 7701 §9.1: a participant and a chat room focus announce their
+// chatroom capabilities (§8); the bodies have no t= line and keep none.
+#[test]
+fn rfc7701_s9_1_chatroom() {
+    let offer = msrp("rfc7701-s9.1-offer");
+    assert_eq!(
+        offer.chatroom,
+        [vec!["nickname".to_owned(), "private-messages".to_owned()]]
+    );
+    let answer = msrp("rfc7701-s9.1-answer");
+    assert_eq!(types(&answer.accept_types), ["message/cpim"]);
+    assert_eq!(
+        types(&answer.accept_wrapped_types),
+        ["text/plain", "text/html", "*"]
+    );
+    assert_eq!(
+        answer.chatroom_capabilities().collect::<Vec<_>>(),
+        ["nickname", "private-messages"]
+    );
+    assert!(document("rfc7701-s9.1-answer").session().times.is_empty());
+}
+
 // RFC 6135 has no SDP example; this pair follows its §4.2.2 (constructed).
 #[test]
 fn rfc6135_constructed_actpass_active() {
@@ -414,5 +436,5 @@ fn every_vector_is_checked() {
     for name in &names {
         document(name.trim_end_matches(".sdp"));
     }
-    assert_eq!(names.len(), 23);
+    assert_eq!(names.len(), 25);
 }

@@ -131,8 +131,10 @@ pub struct MsrpMedia {
     pub msrp_cema: bool,
     /// The direction attribute; absent means sendrecv.
     pub direction: Option<Direction>,
-    /// The `a=chatroom` lines (RFC 7701; sipsimple and SylkServer), one
-    /// entry per line, each the line's space-separated tokens.
+    /// The `a=chatroom` lines (RFC 7701 §8; sipsimple and SylkServer), one
+    /// entry per line, each the line's space-separated tokens; an empty
+    /// entry is a bare `a=chatroom` (support without nicknames or private
+    /// messages).
     pub chatroom: Vec<Vec<String>>,
     /// sipsimple's `a=rfbsetup` (desktop sharing).
     pub rfbsetup: Option<RfbSetup>,

@@ -66,7 +66,11 @@
 //! raw strings, accepts `LF`-only bodies and writes `CRLF`. It needs a
 //! `v=0` line first (fragments get one put in front and taken out again),
 //! always writes `o=`, `s=` and `t=` lines, and cannot write one media
-//! section on its own; this module covers those three points.
+//! section on its own; this module covers those three points. It also
+//! drops lines whose letter it does not know (`x=...`) and writes the
+//! session lines in RFC 8866 order, so such bodies come back in that
+//! canonical form. Known MSRP attribute names are matched ignoring ASCII
+//! case and written in lower case.
 
 mod answer;
 mod connect;
