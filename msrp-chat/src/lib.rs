@@ -5,3 +5,5 @@
 //! machines driven by explicit calls, with the time passed in.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+pub mod sdp;
