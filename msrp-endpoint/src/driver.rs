@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
@@ -27,7 +27,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
 use msrp_proto::connection::{
-    BindRequest, CloseReason, CommandError, Connection, Event, MessageId, OutgoingMessage,
+    AuthConfig, BindRequest, CloseReason, CommandError, Connection, Event, MessageId, OutgoingMessage,
     RequestId, SessionConfig, SessionHandle,
 };
 use msrp_proto::path::Path;
@@ -98,6 +98,13 @@ pub(crate) enum Command {
     /// Closes the connection at once (an unbound connection evicted to
     /// make room).
     Close,
+    /// Authenticates to the relay at the other end (RFC 4976 §5); the reply
+    /// gets the granted Use-Path and its lifetime, or why not. Renewals
+    /// follow on their own.
+    Authenticate {
+        config: AuthConfig,
+        reply: oneshot::Sender<Result<(Path, Duration), Error>>,
+    },
 }
 
 /// Where a session goes once bound (or the error if it cannot be).
@@ -245,6 +252,8 @@ pub(crate) struct Driver {
     /// written everything and closed, so that an application returning right
     /// after `Session::shutdown` loses nothing it had sent.
     closing: Vec<oneshot::Sender<()>>,
+    /// Who waits for the relay's answer to AUTH.
+    auth_reply: Option<oneshot::Sender<Result<(Path, Duration), Error>>>,
     held: Option<(SessionHandle, Incoming)>,
     span: tracing::Span,
 }
@@ -295,6 +304,7 @@ impl Driver {
             chunk_replies: HashMap::new(),
             shutdowns: Vec::new(),
             closing: Vec::new(),
+            auth_reply: None,
             held: None,
             span: tracing::debug_span!(target: "msrp::traffic", "msrp", conn = %setup.label),
         };
@@ -370,6 +380,12 @@ impl Driver {
                 self.check_shutdowns();
             }
             Command::Close => self.conn.close(),
+            Command::Authenticate { config, reply } => match self.conn.authenticate(config) {
+                Ok(()) => self.auth_reply = Some(reply),
+                Err(err) => {
+                    let _ = reply.send(Err(err.into()));
+                }
+            },
         }
     }
 
@@ -612,6 +628,9 @@ impl Driver {
                 for (_, (reply, _)) in self.binding.drain() {
                     reply(Err(Error::Closed(reason.clone())));
                 }
+                if let Some(reply) = self.auth_reply.take() {
+                    let _ = reply.send(Err(Error::Closed(reason.clone())));
+                }
                 for (_, reply) in self.shutdowns.drain(..) {
                     let _ = reply.send(());
                 }
@@ -621,7 +640,20 @@ impl Driver {
                     }
                 }
             }
-            // Authentication is driven by the relay connector, not here.
+            Event::Authenticated { use_path, expires } => {
+                debug!(target: "msrp::traffic", %use_path, ?expires, "authenticated to the relay");
+                if let Some(reply) = self.auth_reply.take() {
+                    let _ = reply.send(Ok((use_path, expires)));
+                }
+            }
+            Event::AuthFailed { code, comment } => {
+                debug!(target: "msrp::traffic", code, %comment, "relay authentication failed");
+                // A failed renewal closes the connection in the core, and
+                // its sessions learn why from `Event::Closed`.
+                if let Some(reply) = self.auth_reply.take() {
+                    let _ = reply.send(Err(Error::Refused { code, comment }));
+                }
+            }
             _ => {}
         }
     }

@@ -127,6 +127,15 @@ pub enum CloseReason {
     /// allows while the connection asked for none.
     #[error("input was fed while the connection asked for none")]
     InputOverflow,
+    /// The relay refused to renew the authentication of this connection
+    /// (RFC 4976 §5.1): its path, and every session through it, is gone.
+    #[error("the relay refused to renew the authentication: {code} {comment}")]
+    AuthRenewalFailed {
+        /// The status code of the failed renewal.
+        code: u16,
+        /// Why, in words.
+        comment: String,
+    },
     /// This side closed the connection.
     #[error("closed by this side")]
     LocallyClosed,

@@ -9,7 +9,7 @@ use crate::wire::ChunkHead;
 use super::auth::{AuthClient, AuthConfig, AuthStep};
 use super::event::Event;
 use super::transactions::{TxId, TxKind};
-use super::{CommandError, Connection};
+use super::{CloseReason, CommandError, Connection};
 
 impl Connection {
     /// Authenticates to a relay (RFC 4976 §5): sends AUTH, answers the
@@ -80,9 +80,16 @@ impl Connection {
             }
             AuthStep::Failed { code, comment } => {
                 self.auth = None;
-                // A failed renewal leaves no usable path behind.
-                self.relay_path = None;
-                self.push_event(Event::AuthFailed { code, comment });
+                let renewal = self.relay_path.take().is_some();
+                self.push_event(Event::AuthFailed {
+                    code,
+                    comment: comment.clone(),
+                });
+                if renewal {
+                    // A failed renewal leaves no usable path behind: the
+                    // sessions through it cannot go on.
+                    self.close_with(CloseReason::AuthRenewalFailed { code, comment });
+                }
             }
             AuthStep::Wait => {}
         }
