@@ -27,8 +27,8 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
 use msrp_proto::connection::{
-    AuthConfig, BindRequest, CloseReason, CommandError, Connection, Event, MessageId, OutgoingMessage,
-    RequestId, SessionConfig, SessionHandle,
+    AuthConfig, BindRequest, CloseReason, CommandError, Connection, Event, MessageId,
+    OutgoingMessage, RequestId, SessionConfig, SessionHandle,
 };
 use msrp_proto::path::Path;
 use msrp_proto::wire::Chunk;

@@ -170,6 +170,11 @@ pub(crate) struct AuthClient {
     attempts: u32,
     /// Whether this round already retried after a 423.
     interval_retried: bool,
+    /// Whether credentials carry the `uri` parameter: not at first (RFC
+    /// 4976 §7's grammar has none), and from the first credentialed
+    /// request refused without `stale` on (RFC 2617 requires it, and
+    /// Kamailio's auth module does). Kept for renewals.
+    send_uri: bool,
     outstanding: Option<Outstanding>,
     /// When the granted path is to be renewed.
     renew_at: Option<Instant>,
@@ -185,6 +190,7 @@ impl AuthClient {
             nonce: None,
             attempts: 0,
             interval_retried: false,
+            send_uri: false,
             outstanding: None,
             renew_at: None,
         }
@@ -220,7 +226,7 @@ impl AuthClient {
         };
         match code {
             200 => self.on_granted(head, &sent, now),
-            401 => self.on_challenge(head, ids),
+            401 => self.on_challenge(head, &sent, ids),
             423 => self.on_interval(head, &sent, ids),
             _ => {
                 let comment = head.response_comment().unwrap_or(reason_phrase(code));
@@ -294,12 +300,20 @@ impl AuthClient {
     }
 
     /// 401: answer the challenge (RFC 4976 §5.1, RFC 2617 §3.2.2).
-    fn on_challenge(&mut self, head: &ChunkHead, ids: &mut IdGenerator) -> AuthStep {
+    ///
+    /// A 401 to credentials is a refusal unless the challenge says the
+    /// nonce was only `stale`. A refusal of credentials without `uri` is
+    /// retried once with it, which some relays need; a refusal of
+    /// credentials with it is final: retrying the same password cannot
+    /// help (Kamailio answers a wrong password with 401 forever).
+    fn on_challenge(
+        &mut self,
+        head: &ChunkHead,
+        sent: &Outstanding,
+        ids: &mut IdGenerator,
+    ) -> AuthStep {
         if self.attempts >= self.max_attempts {
-            return self.fail(
-                401,
-                format!("relay refused the credentials ({} attempts)", self.attempts),
-            );
+            return self.refused();
         }
         // The first Digest challenge this client can answer; if none, the
         // reason the first one was refused.
@@ -320,6 +334,13 @@ impl AuthClient {
             };
             return self.fail(401, comment);
         };
+        let had_credentials = sent.expected_rspauth.is_some();
+        if had_credentials && !challenge.stale {
+            if self.send_uri {
+                return self.refused();
+            }
+            self.send_uri = true;
+        }
         // nc counts the requests sent with one nonce; a new nonce starts over.
         let nc = match &self.nonce {
             Some(state) if state.challenge.nonce == challenge.nonce => state.nc,
@@ -366,6 +387,15 @@ impl AuthClient {
         self.send(ids)
     }
 
+    /// The relay refused the credentials for good.
+    fn refused(&mut self) -> AuthStep {
+        let attempts = self.attempts;
+        self.fail(
+            401,
+            format!("relay refused the credentials ({attempts} attempts)"),
+        )
+    }
+
     fn fail(&mut self, code: u16, comment: String) -> AuthStep {
         self.outstanding = None;
         self.renew_at = None;
@@ -396,15 +426,13 @@ impl AuthClient {
                 nc: state.nc,
                 cnonce: &cnonce,
             };
-            // The digest-uri is the relay's URI exactly as in To-Path. RFC
-            // 2617 §3.2.2 requires it; Kamailio's relay verifies the digest
-            // only when it is there (python msrplib leaves it out and is
-            // refused).
+            // The digest-uri is the relay's URI exactly as in To-Path (RFC
+            // 4976 §9.1), whether or not it is sent.
             let answer = match state.challenge.answer(
                 &self.config.username,
                 &self.config.password,
                 Method::Auth.as_str(),
-                self.config.relay.as_str(),
+                (self.config.relay.as_str(), self.send_uri),
                 qop,
             ) {
                 Ok(answer) => answer,

@@ -114,6 +114,9 @@ pub(crate) struct Challenge {
     /// The algorithm exactly as the challenge named it (some spelling of
     /// MD5), echoed in the credentials; `None` when it named none.
     pub(crate) algorithm: Option<String>,
+    /// `stale=TRUE`: the credentials were right but the nonce had expired
+    /// (RFC 2617 §3.2.1), so the same answer with the new nonce will do.
+    pub(crate) stale: bool,
 }
 
 /// The credentials of one request, and what the relay's `rspauth` must be
@@ -156,6 +159,9 @@ impl Challenge {
             opaque: params.get("opaque").map(str::to_owned),
             qop_auth,
             algorithm,
+            stale: params
+                .get("stale")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
         })
     }
 
@@ -164,14 +170,18 @@ impl Challenge {
     /// response, opaque, algorithm`. `nc` and `cnonce` are used only with
     /// `qop=auth`.
     ///
-    /// `uri` is always sent: RFC 2617 makes it mandatory, and relays such as
-    /// Kamailio's check the digest only when it is there.
+    /// The digest is always computed over `uri`; the `uri` parameter is
+    /// sent only when `send_uri` is set. RFC 4976 §7 leaves it out of the
+    /// grammar (§9.1 hashes over the rightmost To-Path URI, and AG
+    /// msrprelay never answers credentials that carry it), while RFC 2617
+    /// makes it mandatory and Kamailio's auth module checks the digest only
+    /// when it is there.
     pub(crate) fn answer(
         &self,
         username: &str,
         password: &str,
         method: &str,
-        uri: &str,
+        (uri, send_uri): (&str, bool),
         qop: QopAuth<'_>,
     ) -> Result<Answer, DigestError> {
         let qop = self.qop_auth.then_some(qop);
@@ -187,7 +197,9 @@ impl Challenge {
         push("username", username, true)?;
         push("realm", &self.realm, true)?;
         push("nonce", &self.nonce, true)?;
-        push("uri", uri, true)?;
+        if send_uri {
+            push("uri", uri, true)?;
+        }
         if let Some(QopAuth { nc, cnonce }) = qop {
             push("qop", "auth", false)?;
             push("nc", &format_nc(nc), false)?;
@@ -261,7 +273,7 @@ mod tests {
             nc: 1,
             cnonce: CNONCE,
         };
-        let answer = c.answer(USER, PASSWORD, "GET", URI, qop).unwrap();
+        let answer = c.answer(USER, PASSWORD, "GET", (URI, true), qop).unwrap();
         assert_eq!(
             answer.authorization.to_header_value_with_scheme(),
             format!(
@@ -290,7 +302,9 @@ mod tests {
         // RFC 2069 §2.4's example inputs (its password has no spaces); the
         // digest was computed independently (Python's hashlib), because
         // the one printed in RFC 2069 is known to be wrong.
-        let answer = c.answer(USER, "CircleOfLife", "GET", URI, qop).unwrap();
+        let answer = c
+            .answer(USER, "CircleOfLife", "GET", (URI, true), qop)
+            .unwrap();
         let p = &answer.authorization;
         assert_eq!(p.get("response"), Some("1949323746fe6a43ef61f9606e7febea"));
         assert_eq!(
@@ -316,7 +330,7 @@ mod tests {
             nc: 1,
             cnonce: CNONCE,
         };
-        let answer = c.answer(USER, PASSWORD, "GET", URI, qop).unwrap();
+        let answer = c.answer(USER, PASSWORD, "GET", (URI, true), qop).unwrap();
         assert_eq!(answer.authorization.get("response"), Some(RESPONSE));
         let last = answer.authorization.iter().last();
         assert_eq!(last, Some(("algorithm", "MD5", false)));
@@ -350,7 +364,13 @@ mod tests {
             cnonce: CNONCE,
         };
         assert_eq!(
-            c.answer("bad\r\nname", "pw", "AUTH", "msrps://relay:2855;tcp", qop),
+            c.answer(
+                "bad\r\nname",
+                "pw",
+                "AUTH",
+                ("msrps://relay:2855;tcp", true),
+                qop
+            ),
             Err(DigestError::Unencodable("username"))
         );
         assert!(

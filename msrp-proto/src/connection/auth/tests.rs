@@ -153,21 +153,31 @@ fn digest(nonce: &str, nc: u32, cnonce: &str, method: &str) -> String {
     md5_hex(format!("{ha1}:{nonce}:{nc:08x}:{cnonce}:auth:{ha2}").as_bytes())
 }
 
-/// Checks the Authorization of a credentialed AUTH request: every
-/// parameter, and the digest recomputed.
+/// Checks the Authorization of a credentialed AUTH request in its first
+/// form, without `uri` (RFC 4976 §7): every parameter, and the digest
+/// recomputed.
 fn credentials(request: &ChunkHead, nonce: &str, nc: u32) -> DigestParams {
+    credentials_in_form(request, nonce, nc, false)
+}
+
+/// [`credentials`] in the form with `uri` (RFC 2617 §3.2.2).
+fn credentials_with_uri(request: &ChunkHead, nonce: &str, nc: u32) -> DigestParams {
+    credentials_in_form(request, nonce, nc, true)
+}
+
+fn credentials_in_form(request: &ChunkHead, nonce: &str, nc: u32, uri: bool) -> DigestParams {
     let p = request.authorization().expect("an Authorization header");
     let names: Vec<&str> = p.iter().map(|(name, _, _)| name).collect();
-    assert_eq!(
-        names,
-        [
-            "username", "realm", "nonce", "uri", "qop", "nc", "cnonce", "response", "opaque"
-        ]
-    );
+    let mut want = vec!["username", "realm", "nonce"];
+    if uri {
+        want.push("uri");
+    }
+    want.extend(["qop", "nc", "cnonce", "response", "opaque"]);
+    assert_eq!(names, want);
     assert_eq!(p.get("username"), Some(USER));
     assert_eq!(p.get("realm"), Some(REALM));
     assert_eq!(p.get("nonce"), Some(nonce));
-    assert_eq!(p.get("uri"), Some(RELAY));
+    assert_eq!(p.get("uri"), uri.then_some(RELAY));
     assert_eq!(p.get("qop"), Some("auth"));
     assert_eq!(p.get("nc"), Some(format!("{nc:08x}").as_str()));
     assert_eq!(p.get("opaque"), Some("op4que"));
@@ -373,32 +383,76 @@ fn interval_refusals() {
 
 #[test]
 fn wrong_password_gives_up_after_three_attempts() {
+    // A relay that never says its nonces are stale and keeps refusing:
+    // without uri, then with it, then for good.
+    let mut h = Harness::new(config());
+    let first = h.start();
+    let second = sent(h.on(&challenge(&first, NONCE), 1));
+    credentials(&second, NONCE, 1);
+    let third = sent(h.on(&challenge(&second, NONCE2), 1));
+    credentials_with_uri(&third, NONCE2, 1);
+    let (code, comment) = failed(h.on(&challenge(&third, NONCE3), 2));
+    assert_eq!(code, 401);
+    assert!(
+        comment.contains("refused the credentials (2 attempts)"),
+        "{comment}"
+    );
+    assert!(!h.client.busy() && h.client.deadline().is_none());
+}
+
+fn stale(request: &ChunkHead, nonce: &str) -> ChunkHead {
+    challenge_with(
+        request,
+        &format!(
+            r#"Digest realm="{REALM}", nonce="{nonce}", qop="auth", opaque="op4que", stale=TRUE"#
+        ),
+    )
+}
+
+#[test]
+fn stale_nonces_are_answered_again_up_to_the_attempt_limit() {
+    // stale=TRUE: the password was right, the nonce old (RFC 2617 §3.2.1);
+    // the same form again, with the new nonce.
     let mut h = Harness::new(config());
     let mut request = h.start();
-    let mut credentialed = 0;
-    // Each 401 brings a new nonce, as Kamailio's do: nc starts over.
-    for nonce in [NONCE, NONCE2, NONCE3] {
-        request = sent(h.on(&challenge(&request, nonce), 1));
+    request = sent(h.on(&challenge(&request, NONCE), 1));
+    for nonce in [NONCE2, NONCE3] {
+        request = sent(h.on(&stale(&request, nonce), 1));
         credentials(&request, nonce, 1);
-        credentialed += 1;
     }
-    let (code, comment) = failed(h.on(&challenge(&request, NONCE), 2));
-    assert_eq!(credentialed, 3);
+    let (code, comment) = failed(h.on(&stale(&request, NONCE), 2));
     assert_eq!(code, 401);
     assert!(comment.contains("3 attempts"), "{comment}");
-    assert!(!h.client.busy() && h.client.deadline().is_none());
+}
+
+/// RFC 4976 §7 has no `uri` in its grammar and AG msrprelay never answers
+/// credentials that carry it; Kamailio's auth module refuses credentials
+/// without it. The first answer leaves it out; a refusal brings it in, and
+/// it stays for the renewals.
+#[test]
+fn credentials_refused_without_uri_are_sent_again_with_it() {
+    let mut h = Harness::new(config());
+    let first = h.start();
+    let second = sent(h.on(&challenge(&first, NONCE), 1));
+    credentials(&second, NONCE, 1);
+    let third = sent(h.on(&challenge(&second, NONCE), 1));
+    credentials_with_uri(&third, NONCE, 2);
+    authenticated(h.on(&granted(&third, GRANTED, Some(100)).build().unwrap(), 1));
+    let renewal = sent(h.client.on_deadline(h.t0 + secs(81), &mut h.ids));
+    let renewed = sent(h.on(&challenge(&renewal, NONCE2), 81));
+    credentials_with_uri(&renewed, NONCE2, 1);
 }
 
 #[test]
 fn a_repeated_nonce_counts_on() {
-    // The relay challenges again with the same nonce (stale=false, so
-    // a wrong password): nc is 2 the second time.
+    // The relay challenges again with the same nonce (stale=false: refused
+    // without uri): nc is 2 the second time.
     let mut h = Harness::new(config());
     let first = h.start();
     let second = sent(h.on(&challenge(&first, NONCE), 1));
     credentials(&second, NONCE, 1);
     let third = sent(h.on(&challenge(&second, NONCE), 2));
-    credentials(&third, NONCE, 2);
+    credentials_with_uri(&third, NONCE, 2);
 }
 
 #[test]
@@ -550,15 +604,15 @@ fn renewal_at_eighty_percent() {
 fn a_renewal_round_has_its_own_attempts() {
     let mut h = Harness::new(config());
     let mut request = h.start();
-    for nonce in [NONCE, NONCE2] {
-        request = sent(h.on(&challenge(&request, nonce), 0));
-    }
+    request = sent(h.on(&challenge(&request, NONCE), 0));
+    request = sent(h.on(&stale(&request, NONCE2), 0));
     authenticated(h.on(&granted(&request, GRANTED, Some(100)).build().unwrap(), 0));
     let mut request = sent(h.client.on_deadline(h.t0 + secs(80), &mut h.ids));
-    for nonce in [NONCE, NONCE2, NONCE3] {
-        request = sent(h.on(&challenge(&request, nonce), 81));
+    request = sent(h.on(&challenge(&request, NONCE), 81));
+    for nonce in [NONCE2, NONCE3] {
+        request = sent(h.on(&stale(&request, nonce), 81));
     }
-    assert_eq!(failed(h.on(&challenge(&request, NONCE), 82)).0, 401);
+    assert_eq!(failed(h.on(&stale(&request, NONCE), 82)).0, 401);
 }
 
 #[test]
@@ -644,7 +698,7 @@ fn rfc2069_challenge() {
     let second = sent(h.on(&challenge_with(&first, &value), 1));
     let p = second.authorization().unwrap();
     let names: Vec<&str> = p.iter().map(|(name, _, _)| name).collect();
-    assert_eq!(names, ["username", "realm", "nonce", "uri", "response"]);
+    assert_eq!(names, ["username", "realm", "nonce", "response"]);
     let ha1 = md5_hex(format!("{USER}:{REALM}:{PASSWORD}").as_bytes());
     let ha2 = md5_hex(format!("AUTH:{RELAY}").as_bytes());
     let want = md5_hex(format!("{ha1}:{NONCE}:{ha2}").as_bytes());
