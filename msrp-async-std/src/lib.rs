@@ -15,9 +15,10 @@
 //! # fn main() -> Result<(), msrp_async_std::Error> {
 //! smol::block_on(async {
 //!     let rt = AsyncIo::smol();
-//!     let mut acceptor = rt.acceptor(EndpointConfig::default());
+//!     // No relay settings: both sides are direct.
+//!     let mut acceptor = rt.acceptor(EndpointConfig::default(), None);
 //!     let bob_path = acceptor.prepare(Some("msrp://127.0.0.1:0/bob1234;tcp".parse().unwrap())).await?;
-//!     let mut connector = rt.connector(EndpointConfig::default());
+//!     let mut connector = rt.connector(EndpointConfig::default(), None);
 //!     let alice_path = connector.prepare(None).await?;
 //!
 //!     let (alice, bob) = futures_lite_join(connector.complete(&bob_path), acceptor.complete(&alice_path)).await;
@@ -50,7 +51,8 @@ use rustls_pki_types::ServerName;
 
 pub use msrp_endpoint::{
     ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle,
-    Phase, ReceivedMessage, ResponseFuture, Session, TlsClient, TlsServer, Transport, tls,
+    Phase, ReceivedMessage, RelaySettings, ResponseFuture, Session, TlsClient, TlsServer,
+    Transport, tls,
 };
 pub use msrp_proto;
 pub use msrp_proto::connection::{Outcome, OutgoingMessage, ReceiveMode};
@@ -100,14 +102,16 @@ impl AsyncIo {
         }
     }
 
-    /// A connector for the calling side (msrplib's `get_connector`).
-    pub fn connector(&self, config: EndpointConfig) -> ConnectorDirect {
-        msrp_endpoint::get_connector(self.clone(), config)
+    /// A connector for the calling side (msrplib's `get_connector`):
+    /// through the relay when settings are given.
+    pub fn connector(&self, config: EndpointConfig, relay: Option<RelaySettings>) -> Connector {
+        msrp_endpoint::get_connector(self.clone(), config, relay)
     }
 
-    /// An acceptor for the answering side (msrplib's `get_acceptor`).
-    pub fn acceptor(&self, config: EndpointConfig) -> AcceptorDirect {
-        msrp_endpoint::get_acceptor(self.clone(), config)
+    /// An acceptor for the answering side (msrplib's `get_acceptor`):
+    /// through the relay when settings are given.
+    pub fn acceptor(&self, config: EndpointConfig, relay: Option<RelaySettings>) -> Acceptor {
+        msrp_endpoint::get_acceptor(self.clone(), config, relay)
     }
 
     /// A server sharing one listening socket among many sessions.
@@ -120,21 +124,42 @@ impl AsyncIo {
 pub type ConnectorDirect = msrp_endpoint::ConnectorDirect<AsyncIo>;
 /// The answering endpoint without a relay.
 pub type AcceptorDirect = msrp_endpoint::AcceptorDirect<AsyncIo>;
+/// The calling endpoint behind a relay.
+pub type ConnectorRelay = msrp_endpoint::ConnectorRelay<AsyncIo>;
+/// The answering endpoint behind a relay.
+pub type AcceptorRelay = msrp_endpoint::AcceptorRelay<AsyncIo>;
+/// An authenticated relay connection that sessions share.
+pub type RelayConnection = msrp_endpoint::RelayConnection<AsyncIo>;
+/// The calling endpoint, direct or behind a relay.
+pub type Connector = msrp_endpoint::Connector<AsyncIo>;
+/// The answering endpoint, direct or behind a relay.
+pub type Acceptor = msrp_endpoint::Acceptor<AsyncIo>;
 /// One listening socket shared by many sessions.
 pub type MsrpServer = msrp_endpoint::MsrpServer<AsyncIo>;
 
 /// Connectors, acceptors and the server, under the names msrplib uses.
 pub mod connect {
-    pub use super::{AcceptorDirect, ConnectorDirect, MsrpServer};
+    pub use super::{
+        Acceptor, AcceptorDirect, AcceptorRelay, Connector, ConnectorDirect, ConnectorRelay,
+        MsrpServer, RelayConnection,
+    };
 
     /// A connector for the calling side on `rt` (msrplib's `get_connector`).
-    pub fn get_connector(rt: &super::AsyncIo, config: super::EndpointConfig) -> ConnectorDirect {
-        rt.connector(config)
+    pub fn get_connector(
+        rt: &super::AsyncIo,
+        config: super::EndpointConfig,
+        relay: Option<super::RelaySettings>,
+    ) -> Connector {
+        rt.connector(config, relay)
     }
 
     /// An acceptor for the answering side on `rt` (msrplib's `get_acceptor`).
-    pub fn get_acceptor(rt: &super::AsyncIo, config: super::EndpointConfig) -> AcceptorDirect {
-        rt.acceptor(config)
+    pub fn get_acceptor(
+        rt: &super::AsyncIo,
+        config: super::EndpointConfig,
+        relay: Option<super::RelaySettings>,
+    ) -> Acceptor {
+        rt.acceptor(config, relay)
     }
 }
 

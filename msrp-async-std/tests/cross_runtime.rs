@@ -55,7 +55,7 @@ fn a_tokio_acceptor_and_a_smol_connector_exchange_messages_and_a_file() {
             .expect("a tokio runtime");
         rt.block_on(async move {
             tokio::time::timeout(LIMIT, async move {
-                let mut acceptor = msrp_tokio::get_acceptor(EndpointConfig::default());
+                let mut acceptor = msrp_tokio::get_acceptor(EndpointConfig::default(), None);
                 let local = "msrp://127.0.0.1:0/tokiobob1;tcp".parse().ok();
                 let path = acceptor.prepare(local).await.expect("listens");
                 path_tx.send(path).expect("alice waits");
@@ -80,7 +80,7 @@ fn a_tokio_acceptor_and_a_smol_connector_exchange_messages_and_a_file() {
         let work = async move {
             let rt = AsyncIo::smol();
             let bob_path = path_rx.await.expect("bob's path");
-            let mut connector = rt.connector(EndpointConfig::default());
+            let mut connector = rt.connector(EndpointConfig::default(), None);
             alice_tx
                 .send(connector.prepare(None).await.expect("a path"))
                 .expect("bob waits");

@@ -285,8 +285,8 @@ async fn msrp<R: Runtime>(
     config.protocol.chunk_size = chunk_size;
     config.tls_server = tls.map(|t| t.server.clone());
     config.tls_client = tls.map(|t| t.client.clone());
-    let mut acceptor = get_acceptor(rt.clone(), config.clone());
-    let mut connector = get_connector(rt.clone(), config);
+    let mut acceptor = get_acceptor(rt.clone(), config.clone(), None);
+    let mut connector = get_connector(rt.clone(), config, None);
     let bob_path = acceptor.prepare(None).await.map_err(failed)?;
     let alice_path = connector.prepare(None).await.map_err(failed)?;
     let (alice, bob) = join(

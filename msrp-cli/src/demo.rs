@@ -41,13 +41,13 @@ pub(crate) async fn run(_args: DemoArgs) -> Result<(), CliError> {
     let begin = Instant::now();
 
     // Bob answers: his path would go into the SDP answer.
-    let mut acceptor = get_acceptor(EndpointConfig::default());
+    let mut acceptor = get_acceptor(EndpointConfig::default(), None);
     let bob_path = acceptor
         .prepare(None)
         .await
         .map_err(|e| failed("Bob cannot listen", e))?;
     // Alice calls: her path went into the SDP offer.
-    let mut connector = get_connector(EndpointConfig::default());
+    let mut connector = get_connector(EndpointConfig::default(), None);
     let alice_path = connector
         .prepare(None)
         .await

@@ -133,7 +133,7 @@ async fn run<R: Runtime>(rt: R, args: ListenArgs, out: &Out) -> Result<(), CliEr
         .session_id(&session_id)
         .build()
         .map_err(|e| CliError::usage(format!("--bind {}: {e}", args.bind.host)))?;
-    let mut acceptor = get_acceptor(rt.clone(), config);
+    let mut acceptor = get_acceptor(rt.clone(), config, None);
     let local_path = acceptor.prepare(Some(local_uri)).await.map_err(|e| {
         CliError::failed(format!(
             "cannot listen on {}:{}: {}",

@@ -207,7 +207,7 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
         .session_id(&session_id)
         .build()
         .map_err(|e| CliError::usage(e.to_string()))?;
-    let mut connector = get_connector(rt.clone(), config);
+    let mut connector = get_connector(rt.clone(), config, None);
     let local_path = connector
         .prepare(Some(local_uri))
         .await

@@ -46,6 +46,7 @@ use std::time::Duration;
 
 use msrp_endpoint::Runtime;
 
+pub mod relay_env;
 pub mod scenarios;
 pub mod support;
 
@@ -169,6 +170,17 @@ macro_rules! conformance_suite {
             server_outlives_hostile_connections,
             acceptor_drops_oldest_unbound_connection_at_the_limit,
             server_drops_oldest_unbound_connection_at_the_limit,
+            // through a real relay (Kamailio, started by scripts/test)
+            relay_tcp_caller_behind_relay,
+            relay_tls_caller_behind_relay,
+            relay_tcp_answerer_behind_relay,
+            relay_tls_answerer_behind_relay,
+            relay_tcp_both_behind_relay,
+            relay_tls_both_behind_relay,
+            relay_auth_failures_and_423,
+            relay_auth_renewed_during_transfer,
+            relay_sessions_share_one_relay_connection,
+            relay_lost_mid_transfer_fails_pending_messages_once,
             // drop safety
             acceptor_cleanup_and_drop_release_the_port,
             server_cleanup_close_and_drop,

@@ -6,10 +6,12 @@ mod direct;
 mod drops;
 mod faults;
 mod hostile;
+mod relay;
 mod server;
 
 pub use direct::*;
 pub use drops::*;
 pub use faults::*;
 pub use hostile::*;
+pub use relay::*;
 pub use server::*;

@@ -11,6 +11,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use bytes::Bytes;
+use std::pin::pin;
+
+use futures_util::FutureExt;
+use futures_util::future::{Either, join, select};
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 use msrp_endpoint::msrp_proto::MsrpUri;
 use msrp_endpoint::msrp_proto::connection::{MessageId, Outcome, OutgoingMessage};
@@ -194,7 +198,7 @@ pub async fn direct_pair_with<R: Runtime>(
         rt,
         WAIT,
         "connector and acceptor to bind",
-        futures_util::future::join(
+        join(
             connector.complete(&bob_path),
             acceptor.complete(&alice_path),
         ),
@@ -544,7 +548,7 @@ pub async fn send_text_and_check<R: Runtime>(rt: &R, from: &Session, to: &mut Se
         rt,
         WAIT,
         "a text message and its outcome",
-        futures_util::future::join(collect_message(to), all_updates(handle)),
+        join(collect_message(to), all_updates(handle)),
     )
     .await;
     assert_eq!(received.id, id);
@@ -805,4 +809,75 @@ mod tests {
         assert_eq!(received.sha256, sha256(&data));
         assert_eq!(received.body.as_deref(), Some(&data[..]));
     }
+}
+
+// ---- a proxy that can be cut ---------------------------------------------
+
+/// A TCP proxy on 127.0.0.1 in front of `target`: what goes through it
+/// stands for a relay that can be made to vanish ([`cut`](Self::cut)) in
+/// the middle of a transfer without stopping the real one, which other
+/// scenarios share.
+#[derive(Debug)]
+pub struct CutProxy {
+    port: u16,
+    cut: futures_channel::oneshot::Sender<()>,
+}
+
+impl CutProxy {
+    /// Listens on a free port and forwards every connection to `target`
+    /// (`host:port`) until cut.
+    pub async fn start<R: Runtime>(rt: &R, target: &str) -> Self {
+        let (listener, port) = local_listener(rt).await;
+        let (host, target_port) = target.rsplit_once(':').expect("host:port");
+        let (host, target_port) = (host.to_owned(), target_port.parse::<u16>().expect("a port"));
+        let (cut, cut_rx) = futures_channel::oneshot::channel::<()>();
+        let cut_rx = cut_rx.shared();
+        let rt2 = rt.clone();
+        rt.spawn(Box::pin(async move {
+            loop {
+                let accepted = match select(pin!(rt2.accept(&listener)), cut_rx.clone()).await {
+                    Either::Left((accepted, _)) => accepted,
+                    Either::Right(_) => return,
+                };
+                let Ok((tcp, _)) = accepted else {
+                    return;
+                };
+                let Ok(upstream) = rt2.connect(&host, target_port).await else {
+                    continue;
+                };
+                let (client, server) = (rt2.plain(tcp), rt2.plain(upstream));
+                let (client_read, client_write) = client.split();
+                let (server_read, server_write) = server.split();
+                let pump = join(
+                    pipe(client_read, server_write),
+                    pipe(server_read, client_write),
+                );
+                let stop = cut_rx.clone();
+                rt2.spawn(Box::pin(async move {
+                    // Dropping both sockets is the relay vanishing.
+                    let _ = select(pin!(pump), stop).await;
+                }));
+            }
+        }));
+        Self { port, cut }
+    }
+
+    /// The port to connect to.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Closes every connection through the proxy, and the proxy.
+    pub fn cut(self) {
+        let _ = self.cut.send(());
+    }
+}
+
+/// Copies until the end of `from`, then closes `to`.
+async fn pipe(
+    from: impl futures_util::AsyncRead + Unpin,
+    mut to: impl futures_util::AsyncWrite + Unpin,
+) {
+    let _ = futures_util::io::copy(from, &mut to).await;
+    let _ = to.close().await;
 }

@@ -528,14 +528,3 @@ fn hand_over(
         }
     }
 }
-
-/// A connector for the calling side (msrplib's `get_connector`). Relay
-/// variants arrive with relay support; for now every connector is direct.
-pub fn get_connector<R: Runtime>(rt: R, config: EndpointConfig) -> ConnectorDirect<R> {
-    ConnectorDirect::new(rt, config)
-}
-
-/// An acceptor for the answering side (msrplib's `get_acceptor`).
-pub fn get_acceptor<R: Runtime>(rt: R, config: EndpointConfig) -> AcceptorDirect<R> {
-    AcceptorDirect::new(rt, config)
-}

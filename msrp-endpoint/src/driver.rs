@@ -98,6 +98,11 @@ pub(crate) enum Command {
     /// Closes the connection at once (an unbound connection evicted to
     /// make room).
     Close,
+    /// Keeps the connection open while it has no session (a relay
+    /// connection waiting for sessions to come).
+    Keep,
+    /// Undoes `Keep`: the connection closes once it has no session.
+    Release,
     /// Authenticates to the relay at the other end (RFC 4976 §5); the reply
     /// gets the granted Use-Path and its lifetime, or why not. Renewals
     /// follow on their own.
@@ -241,6 +246,8 @@ pub(crate) struct Driver {
 
     sessions: HashMap<SessionHandle, SessionSink>,
     ever_had_session: bool,
+    /// Stays open without sessions (`Command::Keep`).
+    kept: bool,
     /// Sessions waiting to bind: who to tell, and their local path.
     binding: HashMap<SessionHandle, (BindReply, Path)>,
     messages: HashMap<MessageId, (SessionHandle, mpsc::UnboundedSender<MessageUpdate>)>,
@@ -298,6 +305,7 @@ impl Driver {
             io_closed: false,
             sessions: HashMap::new(),
             ever_had_session: false,
+            kept: false,
             binding: HashMap::new(),
             messages: HashMap::new(),
             blocked_writes: HashMap::new(),
@@ -380,6 +388,13 @@ impl Driver {
                 self.check_shutdowns();
             }
             Command::Close => self.conn.close(),
+            Command::Keep => self.kept = true,
+            Command::Release => {
+                self.kept = false;
+                if self.sessions.is_empty() && self.binding.is_empty() {
+                    self.conn.shutdown();
+                }
+            }
             Command::Authenticate { config, reply } => match self.conn.authenticate(config) {
                 Ok(()) => self.auth_reply = Some(reply),
                 Err(err) => {
@@ -408,7 +423,11 @@ impl Driver {
         if self.sessions.remove(&session).is_some() {
             let _ = self.conn.close_session(session);
         }
-        if self.ever_had_session && self.sessions.is_empty() && self.binding.is_empty() {
+        if self.ever_had_session
+            && !self.kept
+            && self.sessions.is_empty()
+            && self.binding.is_empty()
+        {
             // The last session is gone: finish what is under way and close,
             // as msrplib does when a session ends.
             self.conn.shutdown();

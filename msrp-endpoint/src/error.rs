@@ -71,6 +71,28 @@ pub enum Error {
         /// Why the last of them failed.
         last: Box<Self>,
     },
+    /// The relay refused to authenticate this side (RFC 4976 §5).
+    #[error("the relay at {relay} refused the credentials of {username}: {code} {comment}")]
+    Relay {
+        /// The relay's URI.
+        relay: String,
+        /// The user this side tried to authenticate as.
+        username: String,
+        /// The relay's status code (401 for credentials refused, 403 for a
+        /// user not allowed, 423 for an Expires out of bounds, …).
+        code: u16,
+        /// Why, in words.
+        comment: String,
+    },
+    /// A peer other than the one named bound the session (through a relay,
+    /// where the acceptor cannot refuse it before it binds).
+    #[error("the session was bound by another peer: expected {expected}, got {got}")]
+    UnexpectedPeer {
+        /// The path named by the caller.
+        expected: String,
+        /// The path of the peer that bound the session.
+        got: String,
+    },
     /// A setting or argument is unusable.
     #[error("{0}")]
     Config(String),

@@ -11,7 +11,9 @@
 //!
 //! | msrplib | here |
 //! |---|---|
-//! | `ConnectorDirect`, `AcceptorDirect`, `get_connector()`, `get_acceptor()` | [`ConnectorDirect`], [`AcceptorDirect`], [`get_connector`], [`get_acceptor`] |
+//! | `ConnectorDirect`, `AcceptorDirect` | [`ConnectorDirect`], [`AcceptorDirect`] |
+//! | `RelaySettings`, `ConnectorRelay`, `AcceptorRelay` (RFC 4976) | [`RelaySettings`], [`ConnectorRelay`], [`AcceptorRelay`], and [`RelayConnection`] for sessions sharing one authenticated relay connection |
+//! | `get_connector(relay)`, `get_acceptor(relay)` | [`get_connector`], [`get_acceptor`]: one [`Connector`] / [`Acceptor`] type, direct or through the relay |
 //! | `prepare(local_uri)` → full local path | `prepare(Option<MsrpUri>)` |
 //! | `complete(full_remote_path)` → `MSRPTransport` | `complete(&[MsrpUri])` → [`Transport`] |
 //! | `MSRPServer` | [`MsrpServer`] |
@@ -27,19 +29,21 @@
 //! TCP), and many sessions per connection.
 
 mod accepted;
+mod any;
 mod connect;
 mod driver;
 mod error;
+mod relay;
 mod runtime;
 mod server;
 mod session;
 pub mod tls;
 mod unbound;
 
-pub use connect::{
-    AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig, get_acceptor, get_connector,
-};
+pub use any::{Acceptor, Connector, get_acceptor, get_connector};
+pub use connect::{AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig};
 pub use error::{Error, Phase};
+pub use relay::{AcceptorRelay, ConnectorRelay, RelayConnection, RelaySettings};
 pub use runtime::{BoxIo, Io, Runtime, Timer, deadline, timeout};
 pub use server::MsrpServer;
 pub use session::{

@@ -8,10 +8,11 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), msrp_tokio::Error> {
 //! // The answering side listens; its path goes into the SDP answer.
-//! let mut acceptor = get_acceptor(EndpointConfig::default());
+//! // No relay settings: both sides are direct.
+//! let mut acceptor = get_acceptor(EndpointConfig::default(), None);
 //! let bob_path = acceptor.prepare(Some("msrp://127.0.0.1:0/bob1234;tcp".parse().unwrap())).await?;
 //! // The calling side's path went into the SDP offer.
-//! let mut connector = get_connector(EndpointConfig::default());
+//! let mut connector = get_connector(EndpointConfig::default(), None);
 //! let alice_path = connector.prepare(None).await?;
 //!
 //! // Each side completes with the other's path: connect, bind, verify.
@@ -42,7 +43,8 @@ use rustls_pki_types::ServerName;
 
 pub use msrp_endpoint::{
     ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle,
-    Phase, ReceivedMessage, ResponseFuture, Session, TlsClient, TlsServer, Transport, tls,
+    Phase, ReceivedMessage, RelaySettings, ResponseFuture, Session, TlsClient, TlsServer,
+    Transport, tls,
 };
 pub use msrp_proto;
 pub use msrp_proto::connection::{Outcome, OutgoingMessage, ReceiveMode};
@@ -60,17 +62,35 @@ pub mod connect {
     pub type ConnectorDirect = msrp_endpoint::ConnectorDirect<Tokio>;
     /// The answering endpoint without a relay.
     pub type AcceptorDirect = msrp_endpoint::AcceptorDirect<Tokio>;
+    /// The calling endpoint behind a relay.
+    pub type ConnectorRelay = msrp_endpoint::ConnectorRelay<Tokio>;
+    /// The answering endpoint behind a relay.
+    pub type AcceptorRelay = msrp_endpoint::AcceptorRelay<Tokio>;
+    /// An authenticated relay connection that sessions share.
+    pub type RelayConnection = msrp_endpoint::RelayConnection<Tokio>;
+    /// The calling endpoint, direct or behind a relay.
+    pub type Connector = msrp_endpoint::Connector<Tokio>;
+    /// The answering endpoint, direct or behind a relay.
+    pub type Acceptor = msrp_endpoint::Acceptor<Tokio>;
     /// One listening socket shared by many sessions.
     pub type MsrpServer = msrp_endpoint::MsrpServer<Tokio>;
 
-    /// A connector for the calling side (msrplib's `get_connector`).
-    pub fn get_connector(config: msrp_endpoint::EndpointConfig) -> ConnectorDirect {
-        msrp_endpoint::get_connector(Tokio, config)
+    /// A connector for the calling side (msrplib's `get_connector`):
+    /// through the relay when settings are given.
+    pub fn get_connector(
+        config: msrp_endpoint::EndpointConfig,
+        relay: Option<msrp_endpoint::RelaySettings>,
+    ) -> Connector {
+        msrp_endpoint::get_connector(Tokio, config, relay)
     }
 
-    /// An acceptor for the answering side (msrplib's `get_acceptor`).
-    pub fn get_acceptor(config: msrp_endpoint::EndpointConfig) -> AcceptorDirect {
-        msrp_endpoint::get_acceptor(Tokio, config)
+    /// An acceptor for the answering side (msrplib's `get_acceptor`):
+    /// through the relay when settings are given.
+    pub fn get_acceptor(
+        config: msrp_endpoint::EndpointConfig,
+        relay: Option<msrp_endpoint::RelaySettings>,
+    ) -> Acceptor {
+        msrp_endpoint::get_acceptor(Tokio, config, relay)
     }
 
     /// A server sharing one listening socket among many sessions.
@@ -79,7 +99,10 @@ pub mod connect {
     }
 }
 
-pub use connect::{AcceptorDirect, ConnectorDirect, MsrpServer, get_acceptor, get_connector};
+pub use connect::{
+    Acceptor, AcceptorDirect, AcceptorRelay, Connector, ConnectorDirect, ConnectorRelay,
+    MsrpServer, RelayConnection, get_acceptor, get_connector,
+};
 
 /// A tokio stream as the futures-io stream the driver reads and writes.
 ///

@@ -21,7 +21,7 @@ async fn a_peer_hanging_up_during_the_bind_is_a_closed_connection() {
         let n = tcp.read(&mut buf).await.unwrap();
         assert!(buf[..n].starts_with(b"MSRP "));
     });
-    let mut connector = get_connector(EndpointConfig::default());
+    let mut connector = get_connector(EndpointConfig::default(), None);
     let to = format!("msrp://127.0.0.1:{port}/hangup;tcp")
         .parse()
         .unwrap();

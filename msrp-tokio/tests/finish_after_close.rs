@@ -13,8 +13,8 @@ use msrp_tokio::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn finish_after_the_peer_hung_up() {
-    let mut acceptor = get_acceptor(EndpointConfig::default());
-    let mut connector = get_connector(EndpointConfig::default());
+    let mut acceptor = get_acceptor(EndpointConfig::default(), None);
+    let mut connector = get_connector(EndpointConfig::default(), None);
     let bob_path = acceptor.prepare(None).await.unwrap();
     let alice_path = connector.prepare(None).await.unwrap();
     let (alice, bob) = tokio::join!(

@@ -162,7 +162,7 @@ const SIZE: usize = 1 << 20;
 #[test]
 fn a_program_may_exit_right_after_shutdown() {
     let bob_rt = tokio::runtime::Runtime::new().unwrap();
-    let mut acceptor = msrp_tokio::get_acceptor(EndpointConfig::default());
+    let mut acceptor = msrp_tokio::get_acceptor(EndpointConfig::default(), None);
     let bob_path = bob_rt.block_on(acceptor.prepare(None)).unwrap();
     let (path_tx, path_rx) = tokio::sync::oneshot::channel();
 
@@ -172,7 +172,7 @@ fn a_program_may_exit_right_after_shutdown() {
             .build()
             .unwrap();
         let outcome = rt.block_on(async move {
-            let mut connector = msrp_endpoint::get_connector(Slow, EndpointConfig::default());
+            let mut connector = msrp_endpoint::get_connector(Slow, EndpointConfig::default(), None);
             let alice_path = connector.prepare(None).await.unwrap();
             path_tx.send(alice_path).unwrap();
             let session = Session::new(connector.complete(&bob_path).await.unwrap());

@@ -23,8 +23,10 @@ pub struct Config {
     /// Largest body of a SEND chunk this side sends on a direct connection.
     /// Default 64 KiB (sipsimple's file-transfer chunk).
     pub chunk_size: usize,
-    /// Largest body of a SEND chunk when a relay is in the path: Kamailio
-    /// relays whole frames of at most 10 KiB of body. Default 10240.
+    /// Largest body of a SEND chunk when a relay is in the path, on this
+    /// side (a session's local relays) or the peer's (a peer path of more
+    /// than one URI): Kamailio relays whole frames of at most 10 KiB of
+    /// body and drops larger ones. Default 10240.
     pub relay_chunk_size: usize,
     /// How many body bytes one [`poll_transmit`](super::Connection::poll_transmit)
     /// hands out at most. Between two pieces a chunk in flight can be

@@ -79,7 +79,8 @@ impl SessionConfig {
 
     /// The relays in front of this side (the Use-Path a relay granted),
     /// first hop first. Chunks go out through them, and the chunk size
-    /// drops to [`Config::relay_chunk_size`](super::Config::relay_chunk_size).
+    /// drops to [`Config::relay_chunk_size`](super::Config::relay_chunk_size)
+    /// (as it does when the peer's path shows a relay).
     pub fn local_relays(mut self, relays: impl IntoIterator<Item = MsrpUri>) -> Self {
         self.local_relays = relays.into_iter().collect();
         self
@@ -138,6 +139,8 @@ pub(crate) struct Session {
     /// `To-Path: …\r\nFrom-Path: …\r\n` for requests this side sends.
     pub(crate) request_paths: Bytes,
     pub(crate) chunk_size: usize,
+    /// The chunk sizes to pick from: direct, and with a relay in the path.
+    chunk_sizes: (usize, usize),
     pub(crate) incoming: FastMap<MessageId, InMessage>,
 }
 
@@ -149,13 +152,6 @@ impl Session {
         default_chunk: usize,
         relay_chunk: usize,
     ) -> Self {
-        let chunk_size = config
-            .chunk_size
-            .unwrap_or(if config.local_relays.is_empty() {
-                default_chunk
-            } else {
-                relay_chunk
-            });
         let remote_path = config.remote_path.clone();
         let mut session = Self {
             handle,
@@ -163,15 +159,33 @@ impl Session {
             state,
             remote_path,
             request_paths: Bytes::new(),
-            chunk_size: chunk_size.max(1),
+            chunk_size: default_chunk,
+            chunk_sizes: (default_chunk, relay_chunk),
             incoming: FastMap::default(),
         };
         session.render_paths();
         session
     }
 
-    /// Caches the path headers of outgoing requests (they are on every chunk).
+    /// The chunk size for the path as known now: the relay size when a
+    /// relay is on either side (this side's relays, or a peer path of more
+    /// than one URI), since relays cap what they forward (Kamailio drops
+    /// frames over about 11 KB).
+    fn pick_chunk_size(&mut self) {
+        let relayed = !self.config.local_relays.is_empty()
+            || self.remote_path.as_ref().is_some_and(|p| p.len() > 1);
+        let (direct, relay) = self.chunk_sizes;
+        let size = self
+            .config
+            .chunk_size
+            .unwrap_or(if relayed { relay } else { direct });
+        self.chunk_size = size.max(1);
+    }
+
+    /// Caches the path headers of outgoing requests (they are on every
+    /// chunk), and the chunk size that goes with the path.
     fn render_paths(&mut self) {
+        self.pick_chunk_size();
         let mut out = BytesMut::with_capacity(128);
         out.put_slice(b"To-Path: ");
         let mut first = true;

@@ -1,0 +1,466 @@
+//! Sessions through an MSRP relay (RFC 4976): msrplib's `ConnectorRelay`
+//! and `AcceptorRelay`.
+//!
+//! Either side opens a connection to its relay, authenticates with digest
+//! credentials, and gets a Use-Path: the relay's URI for this client. The
+//! full local path for the SDP `a=path` is the Use-Path, then the local
+//! URI; every chunk of the session goes out on the relay connection, whose
+//! first hops are the Use-Path. Several sessions may share one relay
+//! connection ([`RelayConnection`]).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_channel::oneshot;
+use msrp_proto::connection::{AuthConfig, SessionConfig};
+use msrp_proto::path::Path;
+use msrp_proto::uri::MsrpUri;
+
+use crate::connect::{DEFAULT_PORT, EndpointConfig, await_bind, dial, reply_to, spawn_driver};
+use crate::driver::{Command, DriverHandle};
+use crate::error::{Error, Phase};
+use crate::runtime::{Runtime, deadline};
+use crate::session::{SessionParts, Transport};
+
+/// Where an MSRP relay is and who this side is to it (msrplib's
+/// `RelaySettings`). `Debug` never shows the password.
+///
+/// ```
+/// use msrp_endpoint::RelaySettings;
+/// let relay = RelaySettings::new("example.com", "alice", "secret")
+///     .host("relay.example.com")
+///     .port(2855);
+/// assert_eq!(relay.uri().unwrap().to_string(), "msrps://relay.example.com:2855;tcp");
+/// assert!(!format!("{relay:?}").contains("secret"));
+/// ```
+#[derive(Clone)]
+pub struct RelaySettings {
+    domain: String,
+    username: String,
+    password: String,
+    host: Option<String>,
+    port: Option<u16>,
+    use_tls: bool,
+    expires: Option<u32>,
+}
+
+impl RelaySettings {
+    /// The relay of `domain` (the digest realm, and where the relay is
+    /// looked up when no host is given), with these credentials. TLS
+    /// (`msrps`) by default.
+    pub fn new(
+        domain: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            domain: domain.into(),
+            username: username.into(),
+            password: password.into(),
+            host: None,
+            port: None,
+            use_tls: true,
+            expires: None,
+        }
+    }
+
+    /// The relay at `uri` (`msrps://host:port` or `msrp://host:port`, with
+    /// no session id, as in the To-Path of AUTH).
+    pub fn from_uri(
+        uri: &MsrpUri,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        let host = uri.host_str().to_owned();
+        let mut settings = Self::new(host.clone(), username, password)
+            .host(host)
+            .tls(uri.is_secure());
+        settings.port = uri.port();
+        settings
+    }
+
+    /// The relay's host name or address.
+    pub fn host(mut self, host: impl Into<String>) -> Self {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// The relay's port (default 2855).
+    pub fn port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// TLS (`msrps`, the default) or, with `false`, plain TCP.
+    pub fn tls(mut self, use_tls: bool) -> Self {
+        self.use_tls = use_tls;
+        self
+    }
+
+    /// How long, in seconds, to ask the relay to keep the path (AUTH
+    /// `Expires`); the relay decides without it. The path is renewed
+    /// before it runs out.
+    pub fn expires(mut self, seconds: u32) -> Self {
+        self.expires = Some(seconds);
+        self
+    }
+
+    /// The user this side authenticates as.
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The relay's domain.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The relay's URI, the To-Path of AUTH: `msrps://host:port;tcp`.
+    pub fn uri(&self) -> Result<MsrpUri, Error> {
+        let host = self.host.as_deref().unwrap_or(&self.domain);
+        MsrpUri::builder(host)
+            .secure(self.use_tls)
+            .port(self.port.unwrap_or(DEFAULT_PORT))
+            .build()
+            .map_err(|e| Error::Config(format!("relay host `{host}`: {e}")))
+    }
+}
+
+impl fmt::Debug for RelaySettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RelaySettings")
+            .field("domain", &self.domain)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("use_tls", &self.use_tls)
+            .field("expires", &self.expires)
+            .finish()
+    }
+}
+
+/// An authenticated connection to a relay, which sessions share. It stays
+/// open while this value (or a clone) lives or a session uses it, and its
+/// authentication is renewed before it expires; a renewal the relay refuses
+/// ends it, and its sessions, with
+/// [`CloseReason::AuthRenewalFailed`](msrp_proto::connection::CloseReason::AuthRenewalFailed).
+#[derive(Clone)]
+pub struct RelayConnection<R: Runtime> {
+    inner: Arc<RelayInner<R>>,
+}
+
+struct RelayInner<R: Runtime> {
+    rt: R,
+    config: EndpointConfig,
+    driver: DriverHandle,
+    relay: MsrpUri,
+    use_path: Path,
+    expires: Duration,
+}
+
+impl<R: Runtime> Drop for RelayInner<R> {
+    fn drop(&mut self) {
+        let _ = self.driver.send(Command::Release);
+    }
+}
+
+impl<R: Runtime> fmt::Debug for RelayConnection<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RelayConnection")
+            .field("relay", &self.inner.relay)
+            .field("use_path", &self.inner.use_path)
+            .field("expires", &self.inner.expires)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime> RelayConnection<R> {
+    /// Connects to the relay (TLS unless the settings say plain TCP, with
+    /// `config.tls_client` for the certificate check) and authenticates.
+    /// A relay that refuses the credentials gives [`Error::Relay`], naming
+    /// the relay, the user and the relay's status.
+    pub async fn connect(
+        rt: R,
+        config: EndpointConfig,
+        settings: &RelaySettings,
+    ) -> Result<Self, Error> {
+        let relay = settings.uri()?;
+        let io = dial(&rt, &config, &relay)
+            .await
+            .map_err(|e| at_relay(&relay, e))?;
+        // Through a relay, its URI and not this side's address is what
+        // peers see; the local URI is only a name for this client.
+        let client = config.make_local_uri(relay.is_secure(), DEFAULT_PORT)?;
+        let label = format!("{client} -> relay {relay}");
+        let driver = spawn_driver(&rt, &config, io, None, Some(Command::Keep), label);
+        let mut auth = AuthConfig::new(
+            relay.clone(),
+            client,
+            settings.username.clone(),
+            settings.password.clone(),
+        );
+        if let Some(seconds) = settings.expires {
+            auth = auth.expires(seconds);
+        }
+        let (tx, rx) = oneshot::channel();
+        driver.send(Command::Authenticate {
+            config: auth,
+            reply: tx,
+        })?;
+        // The core bounds each AUTH transaction; this bounds the rounds.
+        let limit = config.protocol.transaction_timeout * 4;
+        let answer = deadline(&rt, rt.now() + limit, rx)
+            .await
+            .ok_or(Error::Timeout(Phase::Auth))?
+            .map_err(|_| driver.closed_error())?;
+        let (use_path, expires) = answer.map_err(|err| match err {
+            Error::Refused { code, comment } => Error::Relay {
+                relay: relay.to_string(),
+                username: settings.username.clone(),
+                code,
+                comment,
+            },
+            other => at_relay(&relay, other),
+        })?;
+        tracing::debug!(target: "msrp::traffic", %relay, %use_path, ?expires, "relay path granted");
+        Ok(Self {
+            inner: Arc::new(RelayInner {
+                rt,
+                config,
+                driver,
+                relay,
+                use_path,
+                expires,
+            }),
+        })
+    }
+
+    /// The path the relay granted (AUTH's Use-Path): the head of this
+    /// side's path.
+    pub fn use_path(&self) -> &Path {
+        &self.inner.use_path
+    }
+
+    /// The relay's URI.
+    pub fn relay(&self) -> &MsrpUri {
+        &self.inner.relay
+    }
+
+    /// How long the relay granted the path for (it is renewed before then).
+    pub fn expires(&self) -> Duration {
+        self.inner.expires
+    }
+
+    /// A fresh local URI for a session through this relay.
+    fn local_uri(&self) -> Result<MsrpUri, Error> {
+        self.inner
+            .config
+            .make_local_uri(self.inner.relay.is_secure(), DEFAULT_PORT)
+    }
+
+    /// The full local path for `local_uri`: the Use-Path, then the URI.
+    fn full_path(&self, local_uri: &MsrpUri) -> Vec<MsrpUri> {
+        let mut path = self.inner.use_path.uris().to_vec();
+        path.push(local_uri.clone());
+        path
+    }
+
+    fn session(&self, local_uri: MsrpUri, remote: Option<Path>) -> SessionConfig {
+        let relays = self.inner.use_path.uris().iter().cloned();
+        self.inner
+            .config
+            .session(local_uri, remote)
+            .local_relays(relays)
+    }
+}
+
+/// A relay error in the words a user needs: which relay, and what failed.
+fn at_relay(relay: &MsrpUri, err: Error) -> Error {
+    match err {
+        Error::Config(text) => Error::Config(format!("relay {relay}: {text}")),
+        other => Error::Config(format!("cannot reach the relay at {relay}: {other}")),
+    }
+}
+
+fn remote(path: &[MsrpUri]) -> Result<Path, Error> {
+    Path::new(path.to_vec()).ok_or_else(|| Error::Config("the remote path is empty".into()))
+}
+
+/// The calling endpoint behind a relay (msrplib's `ConnectorRelay`).
+#[derive(Debug)]
+pub struct ConnectorRelay<R: Runtime> {
+    rt: R,
+    config: EndpointConfig,
+    settings: Option<RelaySettings>,
+    relay: Option<RelayConnection<R>>,
+    local_uri: Option<MsrpUri>,
+}
+
+impl<R: Runtime> ConnectorRelay<R> {
+    /// A connector that authenticates to the relay of `settings` in
+    /// [`prepare`](Self::prepare).
+    pub fn new(rt: R, config: EndpointConfig, settings: RelaySettings) -> Self {
+        Self {
+            rt,
+            config,
+            settings: Some(settings),
+            relay: None,
+            local_uri: None,
+        }
+    }
+
+    /// A connector on a relay connection that is already authenticated
+    /// (shared with other sessions).
+    pub fn with_connection(relay: RelayConnection<R>) -> Self {
+        Self {
+            rt: relay.inner.rt.clone(),
+            config: relay.inner.config.clone(),
+            settings: None,
+            relay: Some(relay),
+            local_uri: None,
+        }
+    }
+
+    /// Connects and authenticates to the relay (unless already done) and
+    /// returns this side's full path: the relay's Use-Path, then the local
+    /// URI (`local_uri`, or a fresh one).
+    pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
+        let relay = relay_for(&self.rt, &self.config, &self.settings, &mut self.relay).await?;
+        let uri = match local_uri {
+            Some(uri) => uri,
+            None => relay.local_uri()?,
+        };
+        let path = relay.full_path(&uri);
+        self.local_uri = Some(uri);
+        Ok(path)
+    }
+
+    /// Binds the session through the relay: the bodiless SEND goes out with
+    /// the Use-Path ahead of `full_remote_path` in its To-Path.
+    pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
+        let remote = remote(full_remote_path)?;
+        if self.local_uri.is_none() {
+            self.prepare(None).await?;
+        }
+        let (Some(relay), Some(local_uri)) = (&self.relay, self.local_uri.clone()) else {
+            return Err(Error::Config("call prepare before complete".into()));
+        };
+        let (tx, rx) = oneshot::channel();
+        relay.inner.driver.send(Command::Open {
+            config: relay.session(local_uri, Some(remote)),
+            reply: reply_to(tx),
+        })?;
+        await_bind(&self.rt, self.config.bind_timeout, rx).await
+    }
+
+    /// Lets go of the relay connection (it closes once no session uses it).
+    pub fn cleanup(&mut self) {
+        self.relay = None;
+        self.local_uri = None;
+    }
+}
+
+/// The answering endpoint behind a relay (msrplib's `AcceptorRelay`).
+///
+/// The session is expected on the relay connection from
+/// [`prepare`](Self::prepare) on, so that a peer that binds before
+/// [`complete`](Self::complete) is called is not refused.
+#[derive(Debug)]
+pub struct AcceptorRelay<R: Runtime> {
+    rt: R,
+    config: EndpointConfig,
+    settings: Option<RelaySettings>,
+    relay: Option<RelayConnection<R>>,
+    bound: Option<oneshot::Receiver<Result<SessionParts, Error>>>,
+}
+
+impl<R: Runtime> AcceptorRelay<R> {
+    /// An acceptor that authenticates to the relay of `settings` in
+    /// [`prepare`](Self::prepare).
+    pub fn new(rt: R, config: EndpointConfig, settings: RelaySettings) -> Self {
+        Self {
+            rt,
+            config,
+            settings: Some(settings),
+            relay: None,
+            bound: None,
+        }
+    }
+
+    /// An acceptor on a relay connection that is already authenticated.
+    pub fn with_connection(relay: RelayConnection<R>) -> Self {
+        Self {
+            rt: relay.inner.rt.clone(),
+            config: relay.inner.config.clone(),
+            settings: None,
+            relay: Some(relay),
+            bound: None,
+        }
+    }
+
+    /// Connects and authenticates to the relay (unless already done),
+    /// expects the session there, and returns this side's full path.
+    pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
+        let relay = relay_for(&self.rt, &self.config, &self.settings, &mut self.relay).await?;
+        let uri = match local_uri {
+            Some(uri) => uri,
+            None => relay.local_uri()?,
+        };
+        let (tx, rx) = oneshot::channel();
+        relay.inner.driver.send(Command::Expect {
+            config: relay.session(uri.clone(), None),
+            reply: reply_to(tx),
+        })?;
+        self.bound = Some(rx);
+        Ok(relay.full_path(&uri))
+    }
+
+    /// Waits for the peer's first request through the relay and returns the
+    /// session, if the peer's path is `full_remote_path` (RFC 4975 §6.1
+    /// comparison). Another peer's session is closed and reported as
+    /// [`Error::UnexpectedPeer`].
+    pub async fn complete(&mut self, full_remote_path: &[MsrpUri]) -> Result<Transport, Error> {
+        let remote = remote(full_remote_path)?;
+        let transport = self.complete_any().await?;
+        if *transport.remote_path() != remote {
+            return Err(Error::UnexpectedPeer {
+                expected: remote.to_string(),
+                got: transport.remote_path().to_string(),
+            });
+        }
+        Ok(transport)
+    }
+
+    /// Like [`complete`](Self::complete), whatever the peer's path.
+    pub async fn complete_any(&mut self) -> Result<Transport, Error> {
+        let Some(rx) = self.bound.take() else {
+            return Err(Error::Config("call prepare before complete".into()));
+        };
+        await_bind(&self.rt, self.config.bind_timeout, rx).await
+    }
+
+    /// Stops expecting the session and lets go of the relay connection.
+    pub fn cleanup(&mut self) {
+        self.bound = None;
+        self.relay = None;
+    }
+}
+
+/// The relay connection to use, connecting it first if need be.
+async fn relay_for<'a, R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    settings: &Option<RelaySettings>,
+    slot: &'a mut Option<RelayConnection<R>>,
+) -> Result<&'a RelayConnection<R>, Error> {
+    if slot.is_none() {
+        let settings = settings
+            .as_ref()
+            .ok_or_else(|| Error::Config("no relay settings".into()))?;
+        *slot = Some(RelayConnection::connect(rt.clone(), config.clone(), settings).await?);
+    }
+    slot.as_ref()
+        .ok_or_else(|| Error::Config("no relay connection".into()))
+}
