@@ -33,6 +33,7 @@ mod error;
 mod runtime;
 mod server;
 mod session;
+mod srv;
 pub mod tls;
 mod unbound;
 
