@@ -37,6 +37,7 @@ mod relay;
 mod runtime;
 mod server;
 mod session;
+mod srv;
 pub mod tls;
 mod unbound;
 
