@@ -1,0 +1,1 @@
+//! Disposition notifications (RFC 5438).

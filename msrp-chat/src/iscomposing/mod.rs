@@ -1,0 +1,1 @@
+//! isComposing (RFC 3994).
