@@ -51,6 +51,9 @@ pub enum ValueError {
     /// 0000–9999, an offset with seconds).
     #[error("the date and time cannot be written in RFC 3339 form")]
     DateTime,
+    /// A value that must be a `Token` (§3.6), such as an IMDN Message-ID.
+    #[error("`{0}` is not a token")]
+    Token(String),
     /// A content header name with characters outside printable ASCII or a colon.
     #[error("`{0}` is not a MIME header name")]
     ContentHeaderName(String),

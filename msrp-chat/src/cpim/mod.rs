@@ -53,7 +53,7 @@ mod datetime;
 mod error;
 mod header;
 mod message;
-mod syntax;
+pub(crate) mod syntax;
 
 pub use content::{Content, ContentHeader};
 pub use datetime::DateTime;

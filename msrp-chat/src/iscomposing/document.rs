@@ -90,7 +90,7 @@ impl IsComposing {
             None => return Err(DocumentError::Missing("state")),
         };
         let last_active = text("lastactive")?
-            .map(DateTime::parse)
+            .map(|t| DateTime::parse(t.trim()))
             .transpose()
             .map_err(|_| DocumentError::Value {
                 element: "lastactive",
