@@ -62,12 +62,12 @@ pub(crate) struct Element {
     pub(crate) namespace: Option<String>,
     pub(crate) name: String,
     pub(crate) text: String,
-    pub(crate) children: Vec<Element>,
+    pub(crate) children: Vec<Self>,
 }
 
 impl Element {
     /// The children in namespace `ns`.
-    pub(crate) fn children_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = &'a Element> {
+    pub(crate) fn children_in<'a>(&'a self, ns: &'a str) -> impl Iterator<Item = &'a Self> {
         self.children
             .iter()
             .filter(move |c| c.namespace.as_deref() == Some(ns))
@@ -78,7 +78,7 @@ impl Element {
         &'a self,
         ns: &'a str,
         name: &'static str,
-    ) -> Result<Option<&'a Element>, DocumentError> {
+    ) -> Result<Option<&'a Self>, DocumentError> {
         let mut found = self.children_in(ns).filter(|c| c.name == name);
         let first = found.next();
         if found.next().is_some() {

@@ -430,7 +430,7 @@ impl Header {
         } else {
             String::new()
         };
-        let no_params = |h: Header| {
+        let no_params = |h: Self| {
             if let Some(p) = params.first() {
                 Err(ValueError::UnexpectedParameter(p.name().to_owned()))
             } else {
@@ -447,7 +447,7 @@ impl Header {
             "ns" => Namespace::parse(value).map(Header::Ns).and_then(no_params),
             "require" | "required" => parse_require(value).and_then(no_params),
             "subject" => parse_subject(value, &params),
-            _ => Ok(Header::Extension(Extension {
+            _ => Ok(Self::Extension(Extension {
                 name,
                 params,
                 value: value.to_owned(),
