@@ -50,6 +50,12 @@ pub enum DocumentError {
     TooManyElements(usize),
 }
 
+/// Whether XML 1.0 allows `c` in a document (its `Char` production): no
+/// controls but HTAB, LF and CR, and neither U+FFFE nor U+FFFF.
+fn is_xml_char(c: char) -> bool {
+    !matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+}
+
 /// Deepest nesting read.
 const MAX_DEPTH: usize = 16;
 /// Most elements read.
@@ -145,13 +151,17 @@ pub(crate) fn read(
                 }
             }
             Event::Text(t) => {
+                let text = t.xml10_content();
+                check_chars(&text, &reader)?;
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&t.xml10_content());
+                    top.text.push_str(&text);
                 }
             }
             Event::CData(c) => {
+                let text = c.xml10_content();
+                check_chars(&text, &reader)?;
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&c.xml10_content());
+                    top.text.push_str(&text);
                 }
             }
             Event::GeneralRef(r) => {
@@ -172,6 +182,7 @@ pub(crate) fn read(
                     },
                     Err(e) => return Err(syntax(e, &reader)),
                 };
+                check_chars(c.encode_utf8(&mut [0; 4]), &reader)?;
                 if let Some(top) = stack.last_mut() {
                     top.text.push(c);
                 }
@@ -189,6 +200,16 @@ pub(crate) fn read(
     }
 }
 
+fn check_chars(text: &str, reader: &NsReader<&[u8]>) -> Result<(), DocumentError> {
+    match text.chars().find(|&c| !is_xml_char(c)) {
+        Some(c) => Err(DocumentError::Syntax {
+            offset: reader.buffer_position(),
+            message: format!("character {c:?} is not allowed in XML"),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn close(element: Element, stack: &mut [Element], root: &mut Option<Element>) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(element),
@@ -196,18 +217,18 @@ fn close(element: Element, stack: &mut [Element], root: &mut Option<Element>) {
     }
 }
 
-/// Appends `text` escaped for element content: `&`, `<`, `>`, and the
-/// controls and CR as character references (so that a reader's line-end
-/// normalisation does not change them).
+/// Appends `text` escaped for element content: `&`, `<`, `>`, CR as a
+/// character reference (so that a reader's line-end normalisation keeps
+/// it), and without the characters XML 1.0 cannot carry at all (controls
+/// other than HTAB, LF and CR; U+FFFE, U+FFFF), which are dropped.
 pub(crate) fn escape_into(text: &str, out: &mut String) {
     for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            c if c.is_ascii_control() && c != '\n' && c != '\t' => {
-                out.push_str(&format!("&#{};", u32::from(c)));
-            }
+            '\r' => out.push_str("&#13;"),
+            c if !is_xml_char(c) => {}
             c => out.push(c),
         }
     }
@@ -266,6 +287,19 @@ mod tests {
             read(b"<a xmlns='urn:x'>&foo;</a>", "urn:x", "a"),
             Err(DocumentError::Syntax { .. })
         ));
+        for bad in [
+            "<a xmlns='urn:x'>\u{0}</a>",
+            "<a xmlns='urn:x'>&#1;</a>",
+            "<a xmlns='urn:x'><![CDATA[\u{1f}]]></a>",
+        ] {
+            assert!(
+                matches!(
+                    read(bad.as_bytes(), "urn:x", "a"),
+                    Err(DocumentError::Syntax { .. })
+                ),
+                "{bad:?}"
+            );
+        }
         let deep = format!("{}{}", "<a xmlns='urn:x'>".repeat(20), "</a>".repeat(20));
         assert_eq!(
             read(deep.as_bytes(), "urn:x", "a").unwrap_err(),
@@ -279,10 +313,14 @@ mod tests {
 
     #[test]
     fn escaping_survives_reading() {
-        let text = "a<b>&c\r\n\t\u{1}é";
+        let text = "a<b>&c\r\n\t\u{1}é\u{ffff}";
         let mut doc = String::from("<a xmlns='urn:x'>");
         escape_into(text, &mut doc);
         doc.push_str("</a>");
-        assert_eq!(read(doc.as_bytes(), "urn:x", "a").unwrap().text, text);
+        // What XML cannot carry is dropped; the rest comes back.
+        assert_eq!(
+            read(doc.as_bytes(), "urn:x", "a").unwrap().text,
+            "a<b>&c\r\n\té"
+        );
     }
 }
