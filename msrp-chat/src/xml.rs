@@ -56,6 +56,17 @@ fn is_xml_char(c: char) -> bool {
     !matches!(c, '\0'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
 }
 
+/// Whether XML 1.0 can carry all of `text`.
+pub(crate) fn is_xml_text(text: &str) -> bool {
+    text.chars().all(is_xml_char)
+}
+
+/// `text` without the XML white space (`S`: SP, HTAB, LF, CR) around it;
+/// other Unicode spaces are content.
+pub(crate) fn trim(text: &str) -> &str {
+    text.trim_matches([' ', '\t', '\n', '\r'])
+}
+
 /// Deepest nesting read.
 const MAX_DEPTH: usize = 16;
 /// Most elements read.

@@ -309,3 +309,60 @@ fn document_errors() {
         assert_eq!(Document::decode(doc.as_bytes()), Err(error), "{doc}");
     }
 }
+
+/// Found by fuzzing: white space after the Message-ID token is not part of
+/// it, in the request as in the notification document.
+#[test]
+fn message_id_is_trimmed_like_the_document_trims_it() {
+    let m = Message::decode(
+        b"DateTime: 2026-07-10T09:47:31Z \r\nNS: imdn <urn:ietf:params:imdn>\r\n\
+          imdn.Message-ID: 34jk324j\t\r\nimdn.Disposition-Notification: display\r\n\
+          \r\nContent-Type: text/plain\r\n\r\nHi",
+    )
+    .unwrap();
+    let r = imdn::requested(&m).unwrap();
+    assert_eq!(r.message_id(), "34jk324j");
+    let n = Notification::Display(DisplayStatus::Displayed);
+    let answer = r
+        .answer(
+            n,
+            "a1b2c3d4",
+            DateTime::parse("2026-07-10T09:48:00Z").unwrap(),
+        )
+        .unwrap();
+    let doc = Document::decode(answer.content().body()).unwrap();
+    assert_eq!(
+        (doc.message_id.as_str(), doc.date_time.as_str()),
+        ("34jk324j", "2026-07-10T09:47:31Z")
+    );
+    // Other Unicode spaces are content, on both sides.
+    let m = Message::decode(
+        "DateTime: 2026-07-10T09:47:31Z\u{3000}\r\nNS: imdn <urn:ietf:params:imdn>\r\n\
+         imdn.Message-ID: x\u{3000}\r\nimdn.Disposition-Notification: display\r\n\
+         \r\nContent-Type: text/plain\r\n\r\nHi"
+            .as_bytes(),
+    )
+    .unwrap();
+    let r = imdn::requested(&m).unwrap();
+    let answer = r
+        .answer(
+            n,
+            "a1b2c3d4",
+            DateTime::parse("2026-07-10T09:48:00Z").unwrap(),
+        )
+        .unwrap();
+    let doc = Document::decode(answer.content().body()).unwrap();
+    assert_eq!(doc.message_id, "x\u{3000}");
+    assert_eq!(&doc.date_time, r.date_time());
+    // What XML cannot carry cannot be answered.
+    let m = Message::decode(
+        "DateTime: 2026-07-10T09:47:31Z\r\nNS: imdn <urn:ietf:params:imdn>\r\n\
+         imdn.Message-ID: x\u{ffff}\r\nimdn.Disposition-Notification: display\r\n\
+         \r\nContent-Type: text/plain\r\n\r\nHi"
+            .as_bytes(),
+    )
+    .unwrap();
+    let r = imdn::requested(&m).unwrap();
+    let now = DateTime::parse("2026-07-10T09:48:00Z").unwrap();
+    assert_eq!(r.answer(n, "a1b2c3d4", now), Err(ImdnError::NotXml));
+}

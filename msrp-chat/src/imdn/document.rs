@@ -1,7 +1,7 @@
 //! The `message/imdn+xml` document (RFC 5438 §7.2, schema §9).
 
 use crate::cpim::DateTime;
-use crate::xml::{self, DECLARATION, DocumentError, Element, text_element};
+use crate::xml::{self, DECLARATION, DocumentError, Element, text_element, trim};
 
 /// The XML namespace of the document.
 pub const XML_NAMESPACE: &str = "urn:ietf:params:xml:ns:imdn";
@@ -149,11 +149,10 @@ impl Document {
             Ok(root.child(XML_NAMESPACE, name)?.map(|e| e.text.as_str()))
         };
         let message_id = text("message-id")?
-            .ok_or(DocumentError::Missing("message-id"))?
-            .trim()
-            .to_owned();
+            .ok_or(DocumentError::Missing("message-id"))
+            .map(|id| trim(id).to_owned())?;
         let date_time = text("datetime")?.ok_or(DocumentError::Missing("datetime"))?;
-        let date_time = DateTime::parse(date_time.trim()).map_err(|_| DocumentError::Value {
+        let date_time = DateTime::parse(trim(date_time)).map_err(|_| DocumentError::Value {
             element: "datetime",
             reason: "control characters in a date",
         })?;
@@ -169,8 +168,8 @@ impl Document {
         Ok(Self {
             message_id,
             date_time,
-            recipient_uri: text("recipient-uri")?.map(|u| u.trim().to_owned()),
-            original_recipient_uri: text("original-recipient-uri")?.map(|u| u.trim().to_owned()),
+            recipient_uri: text("recipient-uri")?.map(|u| trim(u).to_owned()),
+            original_recipient_uri: text("original-recipient-uri")?.map(|u| trim(u).to_owned()),
             subject: text("subject")?.map(str::to_owned),
             notification,
         })

@@ -8,6 +8,7 @@ use crate::cpim::{
     Address, Content, DateTime, Extension, Header, HeaderName, Message, Namespace, ValueError,
 };
 use crate::iscomposing;
+use crate::xml::is_xml_text;
 
 use super::document::{CONTENT_TYPE, DeliveryStatus, Document, Notification};
 
@@ -104,6 +105,10 @@ pub enum ImdnError {
     /// Nothing to ask for.
     #[error("no disposition requested")]
     NothingRequested,
+    /// The Message-ID, DateTime or recipient URI holds characters that an
+    /// XML document cannot carry (controls, U+FFFE, U+FFFF).
+    #[error("the request holds characters an XML document cannot carry")]
+    NotXml,
     /// The notification answers nothing the sender asked for.
     #[error("the sender did not ask for this notification")]
     NotRequested,
@@ -213,6 +218,8 @@ pub fn requested(message: &Message) -> Option<Request<'_>> {
         return None;
     }
     let message_id = message.extensions(NAMESPACE, "Message-ID").next()?.value();
+    // A Token: white space around it is not part of it.
+    let message_id = Some(message_id.trim_matches([' ', '\t'])).filter(|id| !id.is_empty())?;
     let dispositions = message
         .extensions(NAMESPACE, "Disposition-Notification")
         .map(|h| Dispositions::parse(h.value()))
@@ -249,12 +256,21 @@ impl<'a> Request<'a> {
 
     /// The notification document answering with `notification`: the
     /// original Message-ID and DateTime, and the first To as both
-    /// recipient-uri and original-recipient-uri.
+    /// recipient-uri and original-recipient-uri. Fails if the sender did not
+    /// ask for it, or if those values cannot be written in XML.
     pub fn document(&self, notification: Notification) -> Result<Document, ImdnError> {
         if !self.dispositions.allows(notification) {
             return Err(ImdnError::NotRequested);
         }
         let recipient = self.message.to().next().map(|a| a.uri().to_owned());
+        let texts = [
+            Some(self.message_id),
+            Some(self.date_time.as_str()),
+            recipient.as_deref(),
+        ];
+        if !texts.into_iter().flatten().all(is_xml_text) {
+            return Err(ImdnError::NotXml);
+        }
         Ok(Document {
             message_id: self.message_id.to_owned(),
             date_time: self.date_time.clone(),

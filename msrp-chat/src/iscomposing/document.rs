@@ -3,7 +3,7 @@
 use std::num::NonZeroU32;
 
 use crate::cpim::DateTime;
-use crate::xml::{self, DECLARATION, DocumentError, text_element};
+use crate::xml::{self, DECLARATION, DocumentError, text_element, trim};
 
 /// The XML namespace of the document.
 pub const NAMESPACE: &str = "urn:ietf:params:xml:ns:im-iscomposing";
@@ -78,7 +78,7 @@ impl IsComposing {
         let text = |name| -> Result<Option<&str>, DocumentError> {
             Ok(root.child(NAMESPACE, name)?.map(|e| e.text.as_str()))
         };
-        let state = match text("state")?.map(|s| s.trim()) {
+        let state = match text("state")?.map(trim) {
             Some("active") => State::Active,
             Some("idle") => State::Idle,
             Some(_) => {
@@ -90,14 +90,14 @@ impl IsComposing {
             None => return Err(DocumentError::Missing("state")),
         };
         let last_active = text("lastactive")?
-            .map(|t| DateTime::parse(t.trim()))
+            .map(|t| DateTime::parse(trim(t)))
             .transpose()
             .map_err(|_| DocumentError::Value {
                 element: "lastactive",
                 reason: "control characters in a date",
             })?;
         let refresh = text("refresh")?
-            .map(|r| r.trim().parse::<NonZeroU32>())
+            .map(|r| trim(r).parse::<NonZeroU32>())
             .transpose()
             .map_err(|_| DocumentError::Value {
                 element: "refresh",
@@ -106,7 +106,7 @@ impl IsComposing {
         Ok(Self {
             state,
             last_active,
-            content_type: text("contenttype")?.map(|t| t.trim().to_owned()),
+            content_type: text("contenttype")?.map(|t| trim(t).to_owned()),
             refresh,
         })
     }
