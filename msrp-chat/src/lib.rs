@@ -3,7 +3,26 @@
 //!
 //! Like `msrp-proto`, everything here is sans-IO: formats and state
 //! machines driven by explicit calls, with the time passed in.
+//!
+//! - [`cpim`]: the Message/CPIM wrapper (RFC 3862).
+//! - [`imdn`]: disposition notifications (RFC 5438): the CPIM headers that
+//!   request them and the `message/imdn+xml` document that answers.
+//! - [`iscomposing`]: "is typing" indications (RFC 3994): the
+//!   `application/im-iscomposing+xml` document and the composer and
+//!   receiver state machines.
+//! - [`sdp`]: the MSRP media description (RFC 4975 §8, RFC 6135, RFC 6714,
+//!   RFC 5547), offers and answers, and who connects.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cpim;
+// The fuzz oracles: compiled in every build so the harness is type-checked
+// and run by `cargo test` on stable (see the module docs).
+#[doc(hidden)]
+pub mod fuzzing;
+pub mod imdn;
+pub mod iscomposing;
 pub mod sdp;
+mod xml;
+
+pub use xml::DocumentError;
