@@ -181,6 +181,7 @@ macro_rules! conformance_suite {
             relay_auth_renewed_during_transfer,
             relay_sessions_share_one_relay_connection,
             relay_lost_mid_transfer_fails_pending_messages_once,
+            relay_found_by_dns_srv,
             // drop safety
             acceptor_cleanup_and_drop_release_the_port,
             server_cleanup_close_and_drop,

@@ -214,11 +214,24 @@ pub(crate) async fn dial<R: Runtime>(
     config: &EndpointConfig,
     first_hop: &MsrpUri,
 ) -> Result<BoxIo, Error> {
+    dial_at(rt, config, first_hop, None).await
+}
+
+/// [`dial`], connecting to `addr` when given (an address DNS already gave
+/// for the URI's host) while TLS still checks the certificate against the
+/// host's name.
+pub(crate) async fn dial_at<R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    first_hop: &MsrpUri,
+    addr: Option<IpAddr>,
+) -> Result<BoxIo, Error> {
     let (host, port) = host_port(first_hop);
+    let connect_to = addr.map_or_else(|| host.clone(), |ip| ip.to_string());
     let tcp = deadline(
         rt,
         rt.now() + config.connect_timeout,
-        rt.connect(&host, port),
+        rt.connect(&connect_to, port),
     )
     .await
     .ok_or(Error::Timeout(Phase::Connect))??;

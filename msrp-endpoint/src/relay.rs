@@ -9,6 +9,7 @@
 //! connection ([`RelayConnection`]).
 
 use std::fmt;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,11 +18,13 @@ use msrp_proto::connection::{AuthConfig, SessionConfig};
 use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
 
-use crate::connect::{DEFAULT_PORT, EndpointConfig, await_bind, dial, reply_to, spawn_driver};
+use crate::connect::{DEFAULT_PORT, EndpointConfig, await_bind, dial_at, reply_to, spawn_driver};
 use crate::driver::{Command, DriverHandle};
 use crate::error::{Error, Phase};
-use crate::runtime::{Runtime, deadline};
+use crate::runtime::{BoxIo, Runtime, deadline};
+use crate::seed;
 use crate::session::{SessionParts, Transport};
+use crate::srv::{self, NameServers};
 
 /// Where an MSRP relay is and who this side is to it (msrplib's
 /// `RelaySettings`). `Debug` never shows the password.
@@ -43,6 +46,7 @@ pub struct RelaySettings {
     port: Option<u16>,
     use_tls: bool,
     expires: Option<u32>,
+    name_servers: Option<Vec<SocketAddr>>,
 }
 
 impl RelaySettings {
@@ -62,6 +66,7 @@ impl RelaySettings {
             port: None,
             use_tls: true,
             expires: None,
+            name_servers: None,
         }
     }
 
@@ -106,6 +111,13 @@ impl RelaySettings {
         self
     }
 
+    /// The DNS servers that find the relay when no host is given; those of
+    /// `/etc/resolv.conf` by default.
+    pub fn name_servers(mut self, servers: impl IntoIterator<Item = SocketAddr>) -> Self {
+        self.name_servers = Some(servers.into_iter().collect());
+        self
+    }
+
     /// The user this side authenticates as.
     pub fn username(&self) -> &str {
         &self.username
@@ -116,14 +128,44 @@ impl RelaySettings {
         &self.domain
     }
 
-    /// The relay's URI, the To-Path of AUTH: `msrps://host:port;tcp`.
+    /// The relay's URI, the To-Path of AUTH: `msrps://host:port;tcp`; with
+    /// no host given, the domain's (the relay found by DNS may differ, see
+    /// [`RelayConnection::connect`]).
     pub fn uri(&self) -> Result<MsrpUri, Error> {
         let host = self.host.as_deref().unwrap_or(&self.domain);
+        self.uri_at(host, self.port.unwrap_or(DEFAULT_PORT))
+    }
+
+    fn uri_at(&self, host: &str, port: u16) -> Result<MsrpUri, Error> {
         MsrpUri::builder(host)
             .secure(self.use_tls)
-            .port(self.port.unwrap_or(DEFAULT_PORT))
+            .port(port)
             .build()
             .map_err(|e| Error::Config(format!("relay host `{host}`: {e}")))
+    }
+
+    /// Where to connect, best first: the host when given, else what the
+    /// DNS SRV records of the domain name (`_msrps._tcp.<domain>`, or
+    /// `_msrp._tcp` for plain TCP, as msrplib looks relays up), else the
+    /// domain itself on port 2855. Each with the address DNS gave along.
+    async fn targets(&self, timeout: Duration) -> Result<Vec<(MsrpUri, Option<IpAddr>)>, Error> {
+        if self.host.is_some() {
+            return Ok(vec![(self.uri()?, None)]);
+        }
+        let servers = match &self.name_servers {
+            Some(servers) => NameServers::Only(servers.clone()),
+            None => NameServers::System,
+        };
+        let found = srv::lookup(self.domain.clone(), self.use_tls, servers, timeout, seed())
+            .await
+            .map_err(|e| Error::Config(format!("cannot find the relay of {}: {e}", self.domain)))?;
+        found
+            .into_iter()
+            .map(|target| {
+                let uri = self.uri_at(&target.host, self.port.unwrap_or(target.port))?;
+                Ok((uri, target.addrs.first().copied()))
+            })
+            .collect()
     }
 }
 
@@ -137,6 +179,7 @@ impl fmt::Debug for RelaySettings {
             .field("port", &self.port)
             .field("use_tls", &self.use_tls)
             .field("expires", &self.expires)
+            .field("name_servers", &self.name_servers)
             .finish()
     }
 }
@@ -186,10 +229,7 @@ impl<R: Runtime> RelayConnection<R> {
         config: EndpointConfig,
         settings: &RelaySettings,
     ) -> Result<Self, Error> {
-        let relay = settings.uri()?;
-        let io = dial(&rt, &config, &relay)
-            .await
-            .map_err(|e| at_relay(&relay, e))?;
+        let (relay, io) = reach(&rt, &config, settings).await?;
         // Through a relay, its URI and not this side's address is what
         // peers see; the local URI is only a name for this client.
         let client = config.make_local_uri(relay.is_secure(), DEFAULT_PORT)?;
@@ -274,6 +314,26 @@ impl<R: Runtime> RelayConnection<R> {
             .session(local_uri, remote)
             .local_relays(relays)
     }
+}
+
+/// Connects to the first relay target that answers; the error of the last
+/// one if none does.
+async fn reach<R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    settings: &RelaySettings,
+) -> Result<(MsrpUri, BoxIo), Error> {
+    let mut last = None;
+    for (relay, addr) in settings.targets(config.connect_timeout).await? {
+        match dial_at(rt, config, &relay, addr).await {
+            Ok(io) => return Ok((relay, io)),
+            Err(err) => {
+                tracing::debug!(target: "msrp::traffic", %relay, %err, "relay not reached");
+                last = Some(at_relay(&relay, err));
+            }
+        }
+    }
+    Err(last.unwrap_or_else(|| Error::Config("no relay to connect to".into())))
 }
 
 /// A relay error in the words a user needs: which relay, and what failed.

@@ -23,9 +23,6 @@
 //! without EDNS for the very old servers that answer FORMERR to it, and
 //! falling back on the records of a truncated UDP answer when TCP fails.
 
-// The relay connector is the caller; until it lands, only the tests use this.
-#![cfg_attr(not(test), expect(dead_code, reason = "used by the relay connector"))]
-
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
@@ -76,6 +73,11 @@ pub(crate) struct RelayTarget {
     pub(crate) host: String,
     /// The TCP port.
     pub(crate) port: u16,
+    /// Addresses of `host` that came with the answer (its additional
+    /// section's A and AAAA records), so that the connection needs no other
+    /// lookup, which the system resolver might not answer the same way;
+    /// empty when there were none: resolve `host` then.
+    pub(crate) addrs: Vec<IpAddr>,
 }
 
 impl fmt::Display for RelayTarget {
@@ -243,14 +245,25 @@ pub(crate) fn lookup_blocking(
     }
     let name = srv_name(domain, tls)?;
     let mut rng = ChaCha12Rng::from_seed(seed);
-    let (server, records) = ask_servers(&name, servers, timeout, &mut rng)?;
-    if records.is_empty() {
+    let (server, answer) = ask_servers(&name, servers, timeout, &mut rng)?;
+    if answer.records.is_empty() {
         return Ok(fallback(domain));
     }
-    relay_targets(rfc2782_order(records, &mut rng)).ok_or_else(|| SrvError::Unavailable {
-        name: bare_name(&name),
-        server,
-    })
+    let mut targets = relay_targets(rfc2782_order(answer.records, &mut rng)).ok_or_else(|| {
+        SrvError::Unavailable {
+            name: bare_name(&name),
+            server,
+        }
+    })?;
+    for target in &mut targets {
+        target.addrs = answer
+            .glue
+            .iter()
+            .filter(|(owner, _)| bare_name(owner).eq_ignore_ascii_case(&target.host))
+            .map(|(_, addr)| *addr)
+            .collect();
+    }
+    Ok(targets)
 }
 
 /// The SRV label for `domain`, for messages (`_msrps._tcp.<domain>`).
@@ -289,6 +302,7 @@ fn fallback(domain: &str) -> Vec<RelayTarget> {
     vec![RelayTarget {
         host: domain.to_owned(),
         port: DEFAULT_PORT,
+        addrs: Vec::new(),
     }]
 }
 
@@ -303,7 +317,7 @@ fn ask_servers(
     servers: &[SocketAddr],
     timeout: Duration,
     rng: &mut ChaCha12Rng,
-) -> Result<(SocketAddr, Vec<SRV>), SrvError> {
+) -> Result<(SocketAddr, Answer), SrvError> {
     if servers.is_empty() {
         return Err(SrvError::NoNameServer {
             name: bare_name(name),
@@ -322,7 +336,7 @@ fn ask_servers(
         let share = left / u32::try_from(attempts.len() - done).unwrap_or(u32::MAX);
         let id = rng.next_u32() as u16;
         match ask(server, name, id, Instant::now() + share, deadline) {
-            Ok(records) => return Ok((server, records)),
+            Ok(answer) => return Ok((server, answer)),
             Err(Failure::Timeout) => {
                 tracing::debug!(%server, %name, "SRV lookup: no answer in time");
             }
@@ -421,13 +435,41 @@ fn ask(
     id: u16,
     udp_deadline: Instant,
     tcp_deadline: Instant,
-) -> Result<Vec<SRV>, Failure> {
+) -> Result<Answer, Failure> {
     let request = query_bytes(name, id)?;
     let response = match ask_udp(server, &request, name, id, udp_deadline)? {
         Reply::Complete(response) => response,
         Reply::Truncated(_) => ask_tcp(server, &request, name, id, tcp_deadline)?,
     };
-    answer_records(&response, name)
+    Ok(Answer {
+        records: answer_records(&response, name)?,
+        glue: glue(&response),
+    })
+}
+
+/// The SRV records that answer a query, and the addresses that came with
+/// them.
+#[derive(Debug)]
+struct Answer {
+    records: Vec<SRV>,
+    glue: Vec<(Name, IpAddr)>,
+}
+
+/// The A and AAAA records of a response's additional and answer sections:
+/// the addresses of the SRV targets, when the server sent them along. At
+/// most [`MAX_SRV_RECORDS`] of them.
+fn glue(response: &Message) -> Vec<(Name, IpAddr)> {
+    response
+        .additionals()
+        .iter()
+        .chain(response.answers())
+        .filter_map(|record| match record.data() {
+            RData::A(a) => Some((record.name().clone(), IpAddr::V4(a.0))),
+            RData::AAAA(aaaa) => Some((record.name().clone(), IpAddr::V6(aaaa.0))),
+            _ => None,
+        })
+        .take(MAX_SRV_RECORDS)
+        .collect()
 }
 
 /// The encoded SRV query for `name` with message id `id`: recursion
@@ -689,6 +731,7 @@ fn relay_targets(records: Vec<SRV>) -> Option<Vec<RelayTarget>> {
         .map(|srv| RelayTarget {
             host: bare_name(srv.target()),
             port: srv.port(),
+            addrs: Vec::new(),
         })
         .collect();
     (!targets.is_empty()).then_some(targets)
@@ -826,7 +869,8 @@ mod tests {
             targets,
             [RelayTarget {
                 host: "192.0.2.7".into(),
-                port: 2855
+                port: 2855,
+                addrs: vec![]
             }]
         );
     }
@@ -880,7 +924,8 @@ mod tests {
             relay_targets(records).unwrap(),
             [RelayTarget {
                 host: "kamailio.relay.test".into(),
-                port: 2856
+                port: 2856,
+                addrs: vec![]
             }]
         );
     }
@@ -1021,7 +1066,8 @@ mod tests {
             relay_targets(vec![srv(0, 0, 1, "."), srv(1, 0, 2855, "r.test.")]).unwrap(),
             [RelayTarget {
                 host: "r.test".into(),
-                port: 2855
+                port: 2855,
+                addrs: vec![]
             }]
         );
     }
@@ -1244,15 +1290,29 @@ mod tests {
         Err(format!("no answer at {addr} within 5 s"))
     }
 
-    fn lookup_at(dns: &Dnsmasq, domain: &str, tls: bool) -> Result<Vec<RelayTarget>, SrvError> {
-        lookup_blocking(domain, tls, &[dns.addr], Duration::from_secs(2), SEED)
+    /// The targets found, as (host, port): the addresses that came with
+    /// them are checked apart.
+    fn lookup_at(dns: &Dnsmasq, domain: &str, tls: bool) -> Result<Vec<(String, u16)>, SrvError> {
+        let targets = lookup_blocking(domain, tls, &[dns.addr], Duration::from_secs(2), SEED)?;
+        Ok(targets.into_iter().map(|t| (t.host, t.port)).collect())
     }
 
-    fn target(host: &str, port: u16) -> RelayTarget {
-        RelayTarget {
-            host: host.into(),
-            port,
-        }
+    fn target(host: &str, port: u16) -> (String, u16) {
+        (host.into(), port)
+    }
+
+    #[test]
+    fn dnsmasq_sends_the_targets_address_along() {
+        let dns = Dnsmasq::start();
+        let targets = lookup_blocking(
+            "relay.test",
+            true,
+            &[dns.addr],
+            Duration::from_secs(2),
+            SEED,
+        )
+        .unwrap();
+        assert_eq!(targets[0].addrs, [IpAddr::from([127, 0, 0, 1])]);
     }
 
     #[test]
@@ -1335,7 +1395,7 @@ mod tests {
     fn dnsmasq_truncated_answer_is_asked_again_over_tcp() {
         let dns = Dnsmasq::start();
         let targets = lookup_at(&dns, "many.test", true).unwrap();
-        let expected: Vec<RelayTarget> = (0..40u16)
+        let expected: Vec<(String, u16)> = (0..40u16)
             .map(|i| target(&format!("relay{i}.many.test"), 3000 + i))
             .collect();
         assert_eq!(targets, expected);
@@ -1348,7 +1408,8 @@ mod tests {
         let servers = [silent.local_addr().unwrap(), dns.addr];
         let targets =
             lookup_blocking("relay.test", true, &servers, Duration::from_secs(2), SEED).unwrap();
-        assert_eq!(targets, [target("kamailio.relay.test", 2856)]);
+        assert_eq!(targets[0].host, "kamailio.relay.test");
+        assert_eq!(targets[0].port, 2856);
     }
 
     #[test]
@@ -1362,8 +1423,13 @@ mod tests {
             Duration::from_secs(2),
             SEED,
         ));
+        let found: Vec<(String, u16)> = found
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.host, t.port))
+            .collect();
         assert_eq!(
-            found.unwrap(),
+            found,
             [
                 target("primary.two.test", 2860),
                 target("backup.two.test", 2861)

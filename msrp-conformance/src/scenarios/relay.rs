@@ -386,3 +386,53 @@ pub async fn relay_lost_mid_transfer_fails_pending_messages_once<R: Runtime>(rt:
         }
     }
 }
+
+/// Settings that name only the domain find the relay by DNS SRV
+/// (`_msrps._tcp.<domain>`, as msrplib looks relays up), here from a DNS
+/// server on 127.0.0.1 that the test suite runs: the connection goes to the
+/// SRV target and checks the relay's certificate against its name.
+pub async fn relay_found_by_dns_srv<R: Runtime>(rt: R) {
+    let env = RelayEnv::get();
+    let dns: std::net::SocketAddr = env.dns.parse().expect("the DNS server's address");
+    for security in [Security::Tls, Security::Tcp] {
+        let settings = msrp_endpoint::RelaySettings::new(&env.domain, &env.user, &env.password)
+            .tls(security == Security::Tls)
+            .name_servers([dns]);
+        let relay = within(
+            &rt,
+            WAIT,
+            "the relay found by SRV",
+            RelayConnection::connect(rt.clone(), env.config(), &settings),
+        )
+        .await
+        .expect("authenticated at the relay the SRV record names");
+        assert_eq!(relay.relay().host_str(), env.host, "{security:?}");
+        let wanted = match security {
+            Security::Tls => &env.tls,
+            Security::Tcp => &env.tcp,
+        };
+        assert_eq!(
+            relay.relay().port().map(|p| p.to_string()),
+            wanted.rsplit_once(':').map(|(_, p)| p.to_owned())
+        );
+        let mut bob = AcceptorDirect::new(rt.clone(), env.config());
+        let bob_path = bob
+            .prepare(Some(acceptor_uri(security, "bobsrvfound1")))
+            .await
+            .expect("acceptor prepare");
+        let mut alice = ConnectorRelay::with_connection(relay);
+        let alice_path = alice.prepare(None).await.expect("alice's path");
+        let (alice, bob) = within(
+            &rt,
+            WAIT,
+            "binding through the relay found by SRV",
+            join(alice.complete(&bob_path), bob.complete(&alice_path)),
+        )
+        .await;
+        let (alice, mut bob) = (
+            Session::new(alice.expect("alice binds")),
+            Session::new(bob.expect("bob accepts")),
+        );
+        send_text_and_check(&rt, &alice, &mut bob, "found by SRV").await;
+    }
+}
