@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use clap::Args;
 use futures_channel::oneshot;
-use msrp_endpoint::{EndpointConfig, Error, Runtime, Session, TlsServer, Transport, get_acceptor};
+use msrp_endpoint::{
+    DEFAULT_PORT, EndpointConfig, Error, Runtime, Session, TlsServer, Transport, get_acceptor,
+};
 use msrp_proto::MsrpUri;
 use msrp_proto::connection::CloseReason;
 
@@ -13,6 +15,7 @@ use crate::args::{self, HostPort, PathSource};
 use crate::error::{CliError, Side, setup_error};
 use crate::json::{self, Event, Out};
 use crate::receive::{Received, Receiver};
+use crate::relay::RelayArgs;
 use crate::runtime::{Job, RuntimeArg, RuntimeFlag};
 
 /// Answer one MSRP session and print what arrives.
@@ -38,7 +41,8 @@ use crate::runtime::{Job, RuntimeArg, RuntimeFlag};
 )]
 pub(crate) struct ListenArgs {
     /// Address to listen on; port 0 picks a free port (line 1 shows it).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:2855", value_parser = args::host_port)]
+    /// Not with --relay: the peer then comes through the relay.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:2855", value_parser = args::host_port, conflicts_with = "relay")]
     bind: HostPort,
 
     /// Session id of this side's URI [default: a fresh random id].
@@ -52,7 +56,7 @@ pub(crate) struct ListenArgs {
     remote_path: Vec<PathSource>,
 
     /// Use TLS (msrps): needs --cert and --key.
-    #[arg(long, requires_all = ["cert", "key"])]
+    #[arg(long, requires_all = ["cert", "key"], conflicts_with = "relay")]
     tls: bool,
 
     /// PEM certificate chain for --tls.
@@ -81,6 +85,14 @@ pub(crate) struct ListenArgs {
     /// binding, or once bound, no byte arriving. 0 waits forever.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = args::seconds_or_never)]
     idle_timeout: Duration,
+
+    #[command(flatten)]
+    relay: RelayArgs,
+
+    /// For an msrps relay: accept any certificate (tests only: no
+    /// protection against an attacker in the path).
+    #[arg(long, requires = "relay", conflicts_with = "relay_ca")]
+    insecure: bool,
 
     #[command(flatten)]
     runtime: RuntimeFlag,
@@ -126,25 +138,49 @@ async fn run<R: Runtime>(rt: R, args: ListenArgs, out: &Out) -> Result<(), CliEr
         }
     }
 
+    let relay = args.relay.relay(args.insecure)?;
     let session_id = args.session_id.unwrap_or_else(args::random_session_id);
-    let local_uri = MsrpUri::builder(&args.bind.host)
-        .secure(args.tls)
-        .port(args.bind.port)
-        .session_id(&session_id)
-        .build()
-        .map_err(|e| CliError::usage(format!("--bind {}: {e}", args.bind.host)))?;
-    let mut acceptor = get_acceptor(rt.clone(), config, None);
-    let local_path = acceptor.prepare(Some(local_uri)).await.map_err(|e| {
-        CliError::failed(format!(
-            "cannot listen on {}:{}: {}",
-            args.bind.host,
-            args.bind.port,
-            match e {
-                Error::Io(io) => io.to_string(),
-                other => other.to_string(),
-            }
-        ))
-    })?;
+    let local_path = match relay {
+        Some(relay) => {
+            config.tls_client = relay.tls;
+            // Behind a relay the local URI is only a name: the relay's URI
+            // is what the peer reaches.
+            let local_uri = MsrpUri::builder(&config.local_host)
+                .secure(relay.settings.uri().is_ok_and(|u| u.is_secure()))
+                .port(DEFAULT_PORT)
+                .session_id(&session_id)
+                .build()
+                .map_err(|e| CliError::usage(e.to_string()))?;
+            let mut acceptor = get_acceptor(rt.clone(), config, Some(relay.settings));
+            let path = acceptor
+                .prepare(Some(local_uri))
+                .await
+                .map_err(|e| CliError::failed(e.to_string()))?;
+            (acceptor, path)
+        }
+        None => {
+            let local_uri = MsrpUri::builder(&args.bind.host)
+                .secure(args.tls)
+                .port(args.bind.port)
+                .session_id(&session_id)
+                .build()
+                .map_err(|e| CliError::usage(format!("--bind {}: {e}", args.bind.host)))?;
+            let mut acceptor = get_acceptor(rt.clone(), config, None);
+            let path = acceptor.prepare(Some(local_uri)).await.map_err(|e| {
+                CliError::failed(format!(
+                    "cannot listen on {}:{}: {}",
+                    args.bind.host,
+                    args.bind.port,
+                    match e {
+                        Error::Io(io) => io.to_string(),
+                        other => other.to_string(),
+                    }
+                ))
+            })?;
+            (acceptor, path)
+        }
+    };
+    let (mut acceptor, local_path) = local_path;
     out.line(&json::path_line(&local_path));
 
     let transport = match remote {

@@ -23,6 +23,7 @@ mod listen;
 mod parse;
 mod progress;
 mod receive;
+mod relay;
 mod runtime;
 mod send;
 mod writer;

@@ -16,6 +16,7 @@ use crate::error::{CliError, Side, setup_error};
 use crate::file_source;
 use crate::json::{self, Event, Out};
 use crate::progress;
+use crate::relay::RelayArgs;
 use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 
 /// Send text messages and a file to an MSRP peer.
@@ -71,9 +72,10 @@ pub(crate) struct SendArgs {
     #[arg(long, value_name = "T", default_value = "application/octet-stream", value_parser = args::content_type)]
     content_type: String,
 
-    /// Largest chunk body in bytes (K, M suffixes allowed).
-    #[arg(long, value_name = "N", default_value = "65536", value_parser = args::chunk_size)]
-    chunk_size: usize,
+    /// Largest chunk body in bytes (K, M suffixes allowed) [default: 65536,
+    /// or 10240 when a relay is in the path: relays drop larger frames].
+    #[arg(long, value_name = "N", value_parser = args::chunk_size)]
+    chunk_size: Option<usize>,
 
     /// Ask the peer to confirm each message with a success REPORT.
     #[arg(long, value_name = "yes|no", value_enum, default_value = "no")]
@@ -88,10 +90,13 @@ pub(crate) struct SendArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
     ca: Option<PathBuf>,
 
-    /// For msrps: accept any certificate (tests only: no protection against
-    /// an attacker in the path).
+    /// For msrps (the peer's or the relay's): accept any certificate
+    /// (tests only: no protection against an attacker in the path).
     #[arg(long)]
     insecure: bool,
+
+    #[command(flatten)]
+    relay: RelayArgs,
 
     /// With --failure-report partial, how long to wait after a message's
     /// last byte for an error response before reporting it "sent" (the peer
@@ -174,9 +179,17 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
         .cloned()
         .ok_or_else(|| CliError::usage("--to-path needs a URI"))?;
     let mut config = EndpointConfig::default();
-    config.protocol.chunk_size = args.chunk_size;
+    if let Some(size) = args.chunk_size {
+        config.protocol.chunk_size = size;
+        config.protocol.relay_chunk_size = size;
+    }
+    let chunk_size = config.protocol.chunk_size;
     config.protocol.partial_report_wait = args.linger;
-    if first.is_secure() {
+    let relay = args.relay.relay(args.insecure)?;
+    if let Some(relay) = &relay {
+        // The peer is reached through the relay: TLS is the relay's.
+        config.tls_client = relay.tls.clone();
+    } else if first.is_secure() {
         config.tls_client = Some(match (&args.ca, args.insecure) {
             (Some(ca), _) => {
                 TlsClient::with_ca_file(ca).map_err(|e| CliError::usage(format!("--ca: {e}")))?
@@ -201,13 +214,17 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
     };
 
     let session_id = args.session_id.unwrap_or_else(args::random_session_id);
+    let secure = match &relay {
+        Some(relay) => relay.settings.uri().is_ok_and(|u| u.is_secure()),
+        None => first.is_secure(),
+    };
     let local_uri = MsrpUri::builder(&config.local_host)
-        .secure(first.is_secure())
+        .secure(secure)
         .port(MSRP_PORT)
         .session_id(&session_id)
         .build()
         .map_err(|e| CliError::usage(e.to_string()))?;
-    let mut connector = get_connector(rt.clone(), config, None);
+    let mut connector = get_connector(rt.clone(), config, relay.map(|r| r.settings));
     let local_path = connector
         .prepare(Some(local_uri))
         .await
@@ -251,7 +268,7 @@ async fn send<R: Runtime>(rt: R, args: SendArgs, out: &Out) -> Result<(), CliErr
                 format!("attachment; filename=\"{name}\""),
             );
         }
-        let (item, error) = send_file(&rt, &session, message, file, size, args.chunk_size).await?;
+        let (item, error) = send_file(&rt, &session, message, file, size, chunk_size).await?;
         pending.push(item);
         file_error = error.map(|e| format!("cannot read {}: {e}", path.display()));
     }

@@ -463,7 +463,7 @@ impl Driver {
         self.shutdowns = waiting;
         for (session, reply) in done {
             self.close_session(session);
-            if self.sessions.is_empty() && self.binding.is_empty() {
+            if !self.kept && self.sessions.is_empty() && self.binding.is_empty() {
                 // That was the last session, so the connection is finishing:
                 // answer when it is done.
                 self.closing.push(reply);

@@ -412,7 +412,9 @@ impl<R: Runtime> ConnectorRelay<R> {
             config: relay.session(local_uri, Some(remote)),
             reply: reply_to(tx),
         })?;
-        await_bind(&self.rt, self.config.bind_timeout, rx).await
+        let bound = await_bind(&self.rt, self.config.bind_timeout, rx).await;
+        release_own(&self.settings, &mut self.relay, &bound);
+        bound
     }
 
     /// Lets go of the relay connection (it closes once no session uses it).
@@ -498,13 +500,29 @@ impl<R: Runtime> AcceptorRelay<R> {
         let Some(rx) = self.bound.take() else {
             return Err(Error::Config("call prepare before complete".into()));
         };
-        await_bind(&self.rt, self.config.bind_timeout, rx).await
+        let bound = await_bind(&self.rt, self.config.bind_timeout, rx).await;
+        release_own(&self.settings, &mut self.relay, &bound);
+        bound
     }
 
     /// Stops expecting the session and lets go of the relay connection.
     pub fn cleanup(&mut self) {
         self.bound = None;
         self.relay = None;
+    }
+}
+
+/// Once its session is bound, a connector or acceptor that opened its own
+/// relay connection lets go of it: the session holds the connection now,
+/// which closes with it, as in msrplib. A shared connection stays with
+/// whoever shares it.
+fn release_own<R: Runtime>(
+    settings: &Option<RelaySettings>,
+    relay: &mut Option<RelayConnection<R>>,
+    bound: &Result<Transport, Error>,
+) {
+    if settings.is_some() && bound.is_ok() {
+        *relay = None;
     }
 }
 
