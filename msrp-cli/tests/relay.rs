@@ -92,7 +92,7 @@ fn send_and_listen_both_through_the_relay_over_tls() {
     let send_path = send.line();
     assert_eq!(words(&send_path).len(), 2, "{send_path}");
     assert_eq!(send.event()["event"], "bound");
-    let received = vec![listen.event(), listen.event(), listen.event()];
+    let received = [listen.event(), listen.event(), listen.event()];
     assert_eq!(received[0]["event"], "bound");
     let messages: Vec<Value> = received[1..].to_vec();
     expect_delivered(&mut send, &messages);

@@ -217,3 +217,90 @@ fn a_wrong_password_fails_once_refused_with_and_without_uri() {
     );
     assert!(alice.conn.relay_path().is_none());
 }
+
+/// A renewal the relay refuses (RFC 4976 §5.1) leaves no valid path: the
+/// connection closes, and its sessions with it, saying why.
+#[test]
+fn a_refused_renewal_closes_the_connection_with_the_reason() {
+    let mut alice = alice(PASSWORD, 100);
+    let first = next_auth(&mut alice);
+    alice.feed(&challenge(&first, "nonce-r"));
+    let second = next_auth(&mut alice);
+    alice.feed(&grant(&second, 100));
+    alice.take_events();
+    // Renewed at 80 % of Expires; the relay now forbids the user.
+    alice.advance(Duration::from_secs(80));
+    let renewal = next_auth(&mut alice);
+    alice.feed(&answer(&renewal, 403, &[]));
+    let events = alice.take_events();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::AuthFailed { code: 403, .. })),
+        "{events:?}"
+    );
+    let reasons = close_reasons(&events);
+    assert!(
+        matches!(
+            reasons[..],
+            [msrp_proto::connection::CloseReason::AuthRenewalFailed { code: 403, .. }]
+        ),
+        "{reasons:?}"
+    );
+    assert!(alice.conn.is_closed());
+}
+
+/// A relay may answer for the far side with a failure REPORT (408 when the
+/// next hop timed out, say): the message fails with the relay's code. Its
+/// 200 is only the first hop's (RFC 4976: responses are hop by hop), so
+/// the message asks for a success report, which alone speaks for the far
+/// end.
+#[test]
+fn a_failure_report_from_the_relay_fails_the_message() {
+    let mut alice = alice(PASSWORD, 600);
+    let first = next_auth(&mut alice);
+    alice.feed(&challenge(&first, "nonce-f"));
+    let second = next_auth(&mut alice);
+    alice.feed(&grant(&second, 600));
+    let bob: MsrpUri = "msrps://bob.example.net:8145/bob1;tcp".parse().unwrap();
+    let session = alice
+        .conn
+        .open_session(
+            SessionConfig::new(uri(ALICE))
+                .local_relays([uri(GRANTED)])
+                .remote_path(bob.into()),
+        )
+        .unwrap();
+    let bind = alice.transmit().remove(0);
+    alice.feed(&answer(&bind.head, 200, &[]));
+    alice.take_events();
+    let id = alice
+        .conn
+        .send_message(
+            session,
+            msrp_proto::connection::OutgoingMessage::new("text/plain")
+                .body("hello")
+                .success_report(msrp_proto::wire::SuccessReport::Yes),
+        )
+        .unwrap();
+    let send = alice.transmit().remove(0);
+    alice.feed(&answer(&send.head, 200, &[]));
+    // The REPORT comes from the relay itself: its URI alone in From-Path.
+    let report = ChunkHead::request(Method::Report, "relayrep1")
+        .to_path(&Path::from(uri(ALICE)))
+        .from_path(&Path::from(uri(GRANTED)))
+        .message_id(id.as_str())
+        .byte_range(msrp_proto::wire::ByteRange::parse("1-5/5").unwrap())
+        .status(&msrp_proto::wire::Status::new(408, Some("Request Timeout")))
+        .build()
+        .unwrap();
+    alice.feed(&encode(report, None, Continuation::Complete));
+    let outcomes = one_outcome_each(&alice.take_events(), &[id]);
+    assert!(
+        matches!(
+            outcomes[..],
+            [msrp_proto::connection::Outcome::Failed { code: 408, .. }]
+        ),
+        "{outcomes:?}"
+    );
+}
