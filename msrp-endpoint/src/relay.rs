@@ -348,13 +348,82 @@ fn remote(path: &[MsrpUri]) -> Result<Path, Error> {
     Path::new(path.to_vec()).ok_or_else(|| Error::Config("the remote path is empty".into()))
 }
 
+/// The relay connection of a connector or acceptor: one it opens itself
+/// from settings, or one it shares.
+#[derive(Debug)]
+struct RelayHold<R: Runtime> {
+    rt: R,
+    config: EndpointConfig,
+    /// Present when the connection is this side's own to open.
+    settings: Option<RelaySettings>,
+    relay: Option<RelayConnection<R>>,
+}
+
+impl<R: Runtime> RelayHold<R> {
+    fn own(rt: R, config: EndpointConfig, settings: RelaySettings) -> Self {
+        Self {
+            rt,
+            config,
+            settings: Some(settings),
+            relay: None,
+        }
+    }
+
+    fn shared(relay: RelayConnection<R>) -> Self {
+        Self {
+            rt: relay.inner.rt.clone(),
+            config: relay.inner.config.clone(),
+            settings: None,
+            relay: Some(relay),
+        }
+    }
+
+    /// The relay connection, connected and authenticated first if need be.
+    async fn get(&mut self) -> Result<&RelayConnection<R>, Error> {
+        if self.relay.is_none() {
+            let settings = self
+                .settings
+                .as_ref()
+                .ok_or_else(|| Error::Config("no relay connection".into()))?;
+            let relay =
+                RelayConnection::connect(self.rt.clone(), self.config.clone(), settings).await?;
+            self.relay = Some(relay);
+        }
+        self.relay
+            .as_ref()
+            .ok_or_else(|| Error::Config("no relay connection".into()))
+    }
+
+    /// Waits for a bind reply. Once bound, a connection this side opened is
+    /// let go: the session holds it now and it closes with it, as in
+    /// msrplib. A shared connection stays with whoever shares it.
+    async fn bound(
+        &mut self,
+        rx: oneshot::Receiver<Result<SessionParts, Error>>,
+    ) -> Result<Transport, Error> {
+        let bound = await_bind(&self.rt, self.config.bind_timeout, rx).await;
+        if self.settings.is_some() && bound.is_ok() {
+            self.relay = None;
+        }
+        bound
+    }
+}
+
+/// A fresh local URI on `relay` unless one is given.
+fn local_uri_on<R: Runtime>(
+    relay: &RelayConnection<R>,
+    given: Option<MsrpUri>,
+) -> Result<MsrpUri, Error> {
+    match given {
+        Some(uri) => Ok(uri),
+        None => relay.local_uri(),
+    }
+}
+
 /// The calling endpoint behind a relay (msrplib's `ConnectorRelay`).
 #[derive(Debug)]
 pub struct ConnectorRelay<R: Runtime> {
-    rt: R,
-    config: EndpointConfig,
-    settings: Option<RelaySettings>,
-    relay: Option<RelayConnection<R>>,
+    hold: RelayHold<R>,
     local_uri: Option<MsrpUri>,
 }
 
@@ -363,10 +432,7 @@ impl<R: Runtime> ConnectorRelay<R> {
     /// [`prepare`](Self::prepare).
     pub fn new(rt: R, config: EndpointConfig, settings: RelaySettings) -> Self {
         Self {
-            rt,
-            config,
-            settings: Some(settings),
-            relay: None,
+            hold: RelayHold::own(rt, config, settings),
             local_uri: None,
         }
     }
@@ -375,10 +441,7 @@ impl<R: Runtime> ConnectorRelay<R> {
     /// (shared with other sessions).
     pub fn with_connection(relay: RelayConnection<R>) -> Self {
         Self {
-            rt: relay.inner.rt.clone(),
-            config: relay.inner.config.clone(),
-            settings: None,
-            relay: Some(relay),
+            hold: RelayHold::shared(relay),
             local_uri: None,
         }
     }
@@ -387,11 +450,8 @@ impl<R: Runtime> ConnectorRelay<R> {
     /// returns this side's full path: the relay's Use-Path, then the local
     /// URI (`local_uri`, or a fresh one).
     pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
-        let relay = relay_for(&self.rt, &self.config, &self.settings, &mut self.relay).await?;
-        let uri = match local_uri {
-            Some(uri) => uri,
-            None => relay.local_uri()?,
-        };
+        let relay = self.hold.get().await?;
+        let uri = local_uri_on(relay, local_uri)?;
         let path = relay.full_path(&uri);
         self.local_uri = Some(uri);
         Ok(path)
@@ -404,7 +464,7 @@ impl<R: Runtime> ConnectorRelay<R> {
         if self.local_uri.is_none() {
             self.prepare(None).await?;
         }
-        let (Some(relay), Some(local_uri)) = (&self.relay, self.local_uri.clone()) else {
+        let (Some(relay), Some(local_uri)) = (&self.hold.relay, self.local_uri.clone()) else {
             return Err(Error::Config("call prepare before complete".into()));
         };
         let (tx, rx) = oneshot::channel();
@@ -412,14 +472,12 @@ impl<R: Runtime> ConnectorRelay<R> {
             config: relay.session(local_uri, Some(remote)),
             reply: reply_to(tx),
         })?;
-        let bound = await_bind(&self.rt, self.config.bind_timeout, rx).await;
-        release_own(&self.settings, &mut self.relay, &bound);
-        bound
+        self.hold.bound(rx).await
     }
 
     /// Lets go of the relay connection (it closes once no session uses it).
     pub fn cleanup(&mut self) {
-        self.relay = None;
+        self.hold.relay = None;
         self.local_uri = None;
     }
 }
@@ -431,10 +489,7 @@ impl<R: Runtime> ConnectorRelay<R> {
 /// [`complete`](Self::complete) is called is not refused.
 #[derive(Debug)]
 pub struct AcceptorRelay<R: Runtime> {
-    rt: R,
-    config: EndpointConfig,
-    settings: Option<RelaySettings>,
-    relay: Option<RelayConnection<R>>,
+    hold: RelayHold<R>,
     bound: Option<oneshot::Receiver<Result<SessionParts, Error>>>,
 }
 
@@ -443,10 +498,7 @@ impl<R: Runtime> AcceptorRelay<R> {
     /// [`prepare`](Self::prepare).
     pub fn new(rt: R, config: EndpointConfig, settings: RelaySettings) -> Self {
         Self {
-            rt,
-            config,
-            settings: Some(settings),
-            relay: None,
+            hold: RelayHold::own(rt, config, settings),
             bound: None,
         }
     }
@@ -454,10 +506,7 @@ impl<R: Runtime> AcceptorRelay<R> {
     /// An acceptor on a relay connection that is already authenticated.
     pub fn with_connection(relay: RelayConnection<R>) -> Self {
         Self {
-            rt: relay.inner.rt.clone(),
-            config: relay.inner.config.clone(),
-            settings: None,
-            relay: Some(relay),
+            hold: RelayHold::shared(relay),
             bound: None,
         }
     }
@@ -465,18 +514,16 @@ impl<R: Runtime> AcceptorRelay<R> {
     /// Connects and authenticates to the relay (unless already done),
     /// expects the session there, and returns this side's full path.
     pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
-        let relay = relay_for(&self.rt, &self.config, &self.settings, &mut self.relay).await?;
-        let uri = match local_uri {
-            Some(uri) => uri,
-            None => relay.local_uri()?,
-        };
+        let relay = self.hold.get().await?;
+        let uri = local_uri_on(relay, local_uri)?;
         let (tx, rx) = oneshot::channel();
         relay.inner.driver.send(Command::Expect {
             config: relay.session(uri.clone(), None),
             reply: reply_to(tx),
         })?;
+        let path = relay.full_path(&uri);
         self.bound = Some(rx);
-        Ok(relay.full_path(&uri))
+        Ok(path)
     }
 
     /// Waits for the peer's first request through the relay and returns the
@@ -500,45 +547,12 @@ impl<R: Runtime> AcceptorRelay<R> {
         let Some(rx) = self.bound.take() else {
             return Err(Error::Config("call prepare before complete".into()));
         };
-        let bound = await_bind(&self.rt, self.config.bind_timeout, rx).await;
-        release_own(&self.settings, &mut self.relay, &bound);
-        bound
+        self.hold.bound(rx).await
     }
 
     /// Stops expecting the session and lets go of the relay connection.
     pub fn cleanup(&mut self) {
         self.bound = None;
-        self.relay = None;
+        self.hold.relay = None;
     }
-}
-
-/// Once its session is bound, a connector or acceptor that opened its own
-/// relay connection lets go of it: the session holds the connection now,
-/// which closes with it, as in msrplib. A shared connection stays with
-/// whoever shares it.
-fn release_own<R: Runtime>(
-    settings: &Option<RelaySettings>,
-    relay: &mut Option<RelayConnection<R>>,
-    bound: &Result<Transport, Error>,
-) {
-    if settings.is_some() && bound.is_ok() {
-        *relay = None;
-    }
-}
-
-/// The relay connection to use, connecting it first if need be.
-async fn relay_for<'a, R: Runtime>(
-    rt: &R,
-    config: &EndpointConfig,
-    settings: &Option<RelaySettings>,
-    slot: &'a mut Option<RelayConnection<R>>,
-) -> Result<&'a RelayConnection<R>, Error> {
-    if slot.is_none() {
-        let settings = settings
-            .as_ref()
-            .ok_or_else(|| Error::Config("no relay settings".into()))?;
-        *slot = Some(RelayConnection::connect(rt.clone(), config.clone(), settings).await?);
-    }
-    slot.as_ref()
-        .ok_or_else(|| Error::Config("no relay connection".into()))
 }

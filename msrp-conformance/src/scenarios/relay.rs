@@ -116,6 +116,34 @@ impl<R: Runtime> Caller<R> {
     }
 }
 
+/// Binds `alice`, behind the relay, to a direct acceptor (Bob) over
+/// `security`.
+async fn bind_to_direct<R: Runtime>(
+    rt: &R,
+    config: EndpointConfig,
+    mut alice: ConnectorRelay<R>,
+    security: Security,
+    session_id: &str,
+) -> (Session, Session) {
+    let mut bob = AcceptorDirect::new(rt.clone(), config);
+    let bob_path = bob
+        .prepare(Some(acceptor_uri(security, session_id)))
+        .await
+        .expect("acceptor prepare");
+    let alice_path = alice.prepare(None).await.expect("alice's path");
+    let (alice, bob) = within(
+        rt,
+        WAIT,
+        "binding through the relay",
+        join(alice.complete(&bob_path), bob.complete(&alice_path)),
+    )
+    .await;
+    (
+        Session::new(alice.expect("alice binds")),
+        Session::new(bob.expect("bob accepts")),
+    )
+}
+
 /// The binary file of the relay scenarios: 1 MiB, so about a hundred
 /// relay-sized chunks.
 const FILE: u64 = 1 << 20;
@@ -255,24 +283,8 @@ pub async fn relay_auth_renewed_during_transfer<R: Runtime>(rt: R) {
     let relay = RelayConnection::connect(rt.clone(), config.clone(), &settings)
         .await
         .expect("authenticated");
-    let mut bob = AcceptorDirect::new(rt.clone(), config.clone());
-    let bob_path = bob
-        .prepare(Some(acceptor_uri(Security::Tcp, "bobrenewal01")))
-        .await
-        .expect("acceptor prepare");
-    let mut alice = ConnectorRelay::with_connection(relay.clone());
-    let alice_path = alice.prepare(None).await.expect("alice's path");
-    let (alice, bob) = within(
-        &rt,
-        WAIT,
-        "binding through the relay",
-        join(alice.complete(&bob_path), bob.complete(&alice_path)),
-    )
-    .await;
-    let (alice, mut bob) = (
-        Session::new(alice.expect("alice binds")),
-        Session::new(bob.expect("bob accepts")),
-    );
+    let alice = ConnectorRelay::with_connection(relay.clone());
+    let (alice, mut bob) = bind_to_direct(&rt, config, alice, Security::Tcp, "bobrenewal01").await;
     // Past three lifetimes of the relay path, one message after the other.
     let until = rt.now() + Duration::from_secs(u64::from(env.min_expires) * 3 + 1);
     let mut sent = 0;
@@ -337,25 +349,9 @@ pub async fn relay_lost_mid_transfer_fails_pending_messages_once<R: Runtime>(rt:
         .parse()
         .expect("URI");
     let settings = msrp_endpoint::RelaySettings::from_uri(&relay_uri, &env.user, &env.password);
-    let config: EndpointConfig = env.config();
-    let mut bob = AcceptorDirect::new(rt.clone(), config.clone());
-    let bob_path = bob
-        .prepare(Some(acceptor_uri(Security::Tcp, "boblost00001")))
-        .await
-        .expect("acceptor prepare");
-    let mut alice = ConnectorRelay::new(rt.clone(), config, settings);
-    let alice_path = alice.prepare(None).await.expect("alice authenticates");
-    let (alice, bob) = within(
-        &rt,
-        WAIT,
-        "binding through the relay",
-        join(alice.complete(&bob_path), bob.complete(&alice_path)),
-    )
-    .await;
-    let (alice, _bob) = (
-        Session::new(alice.expect("alice binds")),
-        Session::new(bob.expect("bob accepts")),
-    );
+    let alice = ConnectorRelay::new(rt.clone(), env.config(), settings);
+    let (alice, _bob) =
+        bind_to_direct(&rt, env.config(), alice, Security::Tcp, "boblost00001").await;
     // A large message in flight and a few small ones queued behind it.
     let mut handles = Vec::new();
     let big = OutgoingMessage::new("application/octet-stream")
@@ -415,24 +411,9 @@ pub async fn relay_found_by_dns_srv<R: Runtime>(rt: R) {
             relay.relay().port().map(|p| p.to_string()),
             wanted.rsplit_once(':').map(|(_, p)| p.to_owned())
         );
-        let mut bob = AcceptorDirect::new(rt.clone(), env.config());
-        let bob_path = bob
-            .prepare(Some(acceptor_uri(security, "bobsrvfound1")))
-            .await
-            .expect("acceptor prepare");
-        let mut alice = ConnectorRelay::with_connection(relay);
-        let alice_path = alice.prepare(None).await.expect("alice's path");
-        let (alice, bob) = within(
-            &rt,
-            WAIT,
-            "binding through the relay found by SRV",
-            join(alice.complete(&bob_path), bob.complete(&alice_path)),
-        )
-        .await;
-        let (alice, mut bob) = (
-            Session::new(alice.expect("alice binds")),
-            Session::new(bob.expect("bob accepts")),
-        );
+        let alice = ConnectorRelay::with_connection(relay);
+        let (alice, mut bob) =
+            bind_to_direct(&rt, env.config(), alice, security, "bobsrvfound1").await;
         send_text_and_check(&rt, &alice, &mut bob, "found by SRV").await;
     }
 }
