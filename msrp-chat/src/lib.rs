@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod chat;
 pub mod cpim;
 // The fuzz oracles: compiled in every build so the harness is type-checked
 // and run by `cargo test` on stable (see the module docs).

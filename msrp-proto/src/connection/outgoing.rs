@@ -109,6 +109,21 @@ impl OutgoingMessage {
         self.headers.push((name.into(), value.into()));
         self
     }
+
+    /// Its Content-Type.
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// Its body, when given whole with [`body`](Self::body).
+    pub fn body_bytes(&self) -> Option<&Bytes> {
+        self.body.as_ref()
+    }
+
+    /// Its Success-Report and Failure-Report settings.
+    pub fn reports(&self) -> (SuccessReport, FailureReport) {
+        (self.success_report, self.failure_report)
+    }
 }
 
 /// Why a message stopped before it was all sent.

@@ -1,0 +1,66 @@
+//! What a chat session reports.
+
+use crate::cpim::{Address, DateTime};
+use crate::imdn::Notification;
+use crate::iscomposing::State;
+
+use super::message::ReceivedMessage;
+
+/// A chat message's id: what `send_message` returns, carried as the MSRP
+/// Message-ID and, when notifications are asked for, the `imdn.Message-ID`.
+pub type MessageId = String;
+
+/// What a chat session reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ChatEvent {
+    /// The stream started: queued messages go out now.
+    Started,
+    /// A message arrived.
+    MessageReceived(ReceivedMessage),
+    /// The peer confirmed a message as its report settings asked.
+    Delivered {
+        /// The message.
+        id: MessageId,
+    },
+    /// A message will not be delivered.
+    NotDelivered {
+        /// The message.
+        id: MessageId,
+        /// The MSRP status (408 for a timeout or a lost connection), or 0
+        /// for a local reason (sipsimple's convention).
+        code: u16,
+        /// Why.
+        reason: String,
+    },
+    /// The peer's composing state changed (RFC 3994).
+    Composing {
+        /// Who composes (CPIM `From`, or the peer).
+        sender: Address,
+        /// Active or idle.
+        state: State,
+        /// For idle: when the sender was last active, if it said.
+        last_active: Option<DateTime>,
+    },
+    /// A disposition notification arrived (RFC 5438) for a message of this
+    /// side.
+    Notification {
+        /// The message it is about (this side's id).
+        id: MessageId,
+        /// Who sends it.
+        from: Address,
+        /// What happened to the message.
+        notification: Notification,
+    },
+    /// An incoming message was dropped: it could not be read, or its type is
+    /// not one this side accepts inside CPIM.
+    Refused {
+        /// Why.
+        reason: String,
+    },
+    /// The stream ended.
+    Ended {
+        /// Why, if not by this side's choice.
+        reason: Option<String>,
+    },
+}
