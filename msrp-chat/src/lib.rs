@@ -24,6 +24,7 @@ pub mod fuzzing;
 pub mod imdn;
 pub mod iscomposing;
 pub mod sdp;
+pub mod stream;
 mod xml;
 
 pub use xml::DocumentError;

@@ -1,0 +1,162 @@
+//! The task that runs a started chat: it moves messages between the MSRP
+//! session and the [`ChatSession`], outcomes back into it, and its events
+//! out, and fires its timers. Every decision stays in the chat session.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Instant;
+
+use futures_channel::{mpsc, oneshot};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
+use msrp_endpoint::{Incoming, Runtime, Session};
+use msrp_proto::connection::Outcome;
+
+use crate::chat::{ChatError, ChatEvent, ChatMessage, ChatSession, MessageId};
+
+use super::wall_clock;
+
+/// What the [`Chat`](super::Chat) handle asks of the task.
+pub(super) enum Command {
+    Send(ChatMessage, oneshot::Sender<Result<MessageId, ChatError>>),
+    Typing,
+    Displayed(String),
+    End,
+}
+
+type OutcomeFuture = Pin<Box<dyn Future<Output = (MessageId, Outcome)> + Send>>;
+
+pub(super) struct Task<R: Runtime> {
+    rt: R,
+    chat: ChatSession,
+    session: Option<Session>,
+    commands: mpsc::UnboundedReceiver<Command>,
+    events: mpsc::Sender<ChatEvent>,
+    outcomes: FuturesUnordered<OutcomeFuture>,
+}
+
+impl<R: Runtime> Task<R> {
+    pub(super) fn new(
+        rt: R,
+        chat: ChatSession,
+        session: Session,
+        commands: mpsc::UnboundedReceiver<Command>,
+        events: mpsc::Sender<ChatEvent>,
+    ) -> Self {
+        Self {
+            rt,
+            chat,
+            session: Some(session),
+            commands,
+            events,
+            outcomes: FuturesUnordered::new(),
+        }
+    }
+
+    pub(super) async fn run(mut self) {
+        loop {
+            self.flush().await;
+            if !self.chat.is_started() {
+                break;
+            }
+            let Some(session) = self.session.as_mut() else {
+                break;
+            };
+            let timer = timer_at(&self.rt, self.chat.poll_timeout());
+            futures_util::select! {
+                item = session.next().fuse() => match item {
+                    Some(Incoming::Message(message)) => {
+                        let content_type = message.content_type().unwrap_or("text/plain").to_owned();
+                        self.chat.handle_received(&content_type, message.body, self.rt.now(), wall_clock());
+                    }
+                    Some(_) => {}
+                    None => {
+                        let reason = match session.receive_message().await {
+                            Err(err) => err.to_string(),
+                            Ok(_) => "the MSRP session ended".to_owned(),
+                        };
+                        self.chat.end(Some(reason));
+                    }
+                },
+                command = self.commands.next() => match command {
+                    Some(Command::Send(message, reply)) => {
+                        let _ = reply.send(self.chat.send_message(message, self.rt.now(), wall_clock()));
+                    }
+                    Some(Command::Typing) => self.chat.handle_typing(self.rt.now(), wall_clock()),
+                    Some(Command::Displayed(id)) => self.chat.mark_displayed(&id, wall_clock()),
+                    Some(Command::End) | None => {
+                        self.end().await;
+                    }
+                },
+                done = self.outcomes.next() => {
+                    if let Some((id, outcome)) = done {
+                        self.chat.handle_outcome(&id, outcome);
+                    }
+                },
+                () = timer.fuse() => self.chat.handle_timeout(self.rt.now(), wall_clock()),
+                complete => break,
+            }
+        }
+        self.flush().await;
+    }
+
+    /// Hands what the chat session wants sent to the MSRP session, and its
+    /// events to the application.
+    async fn flush(&mut self) {
+        while let Some(transmit) = self.chat.poll_transmit() {
+            let Some(session) = self.session.as_ref() else {
+                break;
+            };
+            match (session.send_message(transmit.message).await, transmit.id) {
+                (Ok(handle), Some(id)) => self
+                    .outcomes
+                    .push(Box::pin(async move { (id, handle.outcome().await) })),
+                (Ok(_), None) => {}
+                (Err(err), Some(id)) => {
+                    let failed = Outcome::Failed {
+                        code: err.status_code().unwrap_or(0),
+                        comment: err.to_string(),
+                    };
+                    self.chat.handle_outcome(&id, failed);
+                }
+                (Err(_), None) => {}
+            }
+        }
+        while let Some(event) = self.chat.poll_event() {
+            // Waits for room: an application that does not read events
+            // stops the chat from reading, and TCP pushes back on the peer.
+            if send(&mut self.events, event).await.is_err() {
+                // Nobody listens any more: end quietly.
+                self.chat.end(None);
+            }
+        }
+    }
+
+    /// Ends the chat: outcomes of what was sent first, then the session.
+    async fn end(&mut self) {
+        while let Some((id, outcome)) = self.outcomes.next().await {
+            self.chat.handle_outcome(&id, outcome);
+        }
+        self.chat.end(None);
+        if let Some(session) = self.session.take() {
+            session.shutdown().await;
+        }
+    }
+}
+
+/// Sends `item` once the channel has room.
+async fn send<T>(to: &mut mpsc::Sender<T>, item: T) -> Result<(), mpsc::SendError> {
+    std::future::poll_fn(|cx| to.poll_ready(cx)).await?;
+    to.start_send(item)
+}
+
+/// A future that fires at `at` on `rt`'s timers, or never.
+fn timer_at<R: Runtime>(rt: &R, at: Option<Instant>) -> impl Future<Output = ()> + use<R> {
+    let timer = at.map(|at| rt.timer(at));
+    async move {
+        match timer {
+            Some(mut timer) => std::future::poll_fn(|cx| timer.poll_fire(cx)).await,
+            None => std::future::pending().await,
+        }
+    }
+}
