@@ -23,8 +23,17 @@ fn bob_id() -> Address {
 }
 
 /// Alice offers, Bob answers, both start: the two running chats.
-async fn pair<R: Runtime>(rt: &R, alice_endpoint: EndpointConfig, bob_chat: ChatConfig) -> (Chat, Chat) {
-    let mut alice_stream = ChatStream::new(rt.clone(), ChatConfig::new(alice_id()), alice_endpoint, None);
+async fn pair<R: Runtime>(
+    rt: &R,
+    alice_endpoint: EndpointConfig,
+    bob_chat: ChatConfig,
+) -> (Chat, Chat) {
+    let mut alice_stream = ChatStream::new(
+        rt.clone(),
+        ChatConfig::new(alice_id()),
+        alice_endpoint,
+        None,
+    );
     let mut bob_stream = ChatStream::new(rt.clone(), bob_chat, EndpointConfig::default(), None);
     let offer = alice_stream.offer().await.expect("offer");
     let answer = bob_stream.answer(&offer).await.expect("answer");
@@ -66,11 +75,17 @@ async fn scenario<R: Runtime>(rt: R) {
     bob_config.max_message_size = 4096;
     let (mut alice, mut bob) = pair(&rt, small_chunks, bob_config).await;
     for chat in [&mut alice, &mut bob] {
-        wait_for(&rt, chat, "the start", |e| matches!(e, ChatEvent::Started).then_some(())).await;
+        wait_for(&rt, chat, "the start", |e| {
+            matches!(e, ChatEvent::Started).then_some(())
+        })
+        .await;
     }
 
     let text = "Grüße aus Köln — ☕ and 🦀 for everyone";
-    let id = alice.send_message(ChatMessage::text(text)).await.expect("send");
+    let id = alice
+        .send_message(ChatMessage::text(text))
+        .await
+        .expect("send");
     let received = wait_for(&rt, &mut bob, "the message", |e| match e {
         ChatEvent::MessageReceived(m) => Some(m.clone()),
         _ => None,
@@ -94,9 +109,13 @@ async fn scenario<R: Runtime>(rt: R) {
     })
     .await;
     assert_eq!(state, State::Active);
-    bob.send_message(ChatMessage::text("hi")).await.expect("send");
+    bob.send_message(ChatMessage::text("hi"))
+        .await
+        .expect("send");
     let idle = wait_for(&rt, &mut alice, "Bob idle with his message", |e| match e {
-        ChatEvent::Composing { state: State::Idle, .. } => Some(true),
+        ChatEvent::Composing {
+            state: State::Idle, ..
+        } => Some(true),
         ChatEvent::MessageReceived(_) => Some(false),
         _ => None,
     })
@@ -115,8 +134,14 @@ async fn scenario<R: Runtime>(rt: R) {
     assert_eq!((code, failed), (413, big_id));
 
     let rest = alice.end().await;
-    assert!(matches!(rest.last(), Some(ChatEvent::Ended { .. })), "{rest:?}");
-    wait_for(&rt, &mut bob, "the end", |e| matches!(e, ChatEvent::Ended { .. }).then_some(())).await;
+    assert!(
+        matches!(rest.last(), Some(ChatEvent::Ended { .. })),
+        "{rest:?}"
+    );
+    wait_for(&rt, &mut bob, "the end", |e| {
+        matches!(e, ChatEvent::Ended { .. }).then_some(())
+    })
+    .await;
 }
 
 fn on_tokio<F: Future>(f: F) -> F::Output {

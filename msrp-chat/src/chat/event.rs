@@ -23,6 +23,16 @@ pub enum ChatEvent {
         /// The message.
         id: MessageId,
     },
+    /// The peer confirmed part of a large message (success REPORTs as it
+    /// arrives).
+    Progress {
+        /// The message.
+        id: MessageId,
+        /// Bytes confirmed.
+        confirmed: u64,
+        /// The message's size.
+        total: Option<u64>,
+    },
     /// A message will not be delivered.
     NotDelivered {
         /// The message.

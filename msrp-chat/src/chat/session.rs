@@ -237,6 +237,17 @@ impl ChatSession {
         self.events.push_back(event);
     }
 
+    /// The peer confirmed `confirmed` bytes of a message so far.
+    pub fn handle_progress(&mut self, id: &MessageId, confirmed: u64, total: Option<u64>) {
+        if self.in_flight.contains(id) {
+            self.events.push_back(ChatEvent::Progress {
+                id: id.clone(),
+                confirmed,
+                total,
+            });
+        }
+    }
+
     /// The local user typed: isComposing `active` goes out (and is
     /// refreshed), then `idle` after the idle timeout (RFC 3994 §3.2).
     pub fn handle_typing(&mut self, now: Instant, wall: OffsetDateTime) {

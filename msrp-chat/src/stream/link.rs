@@ -3,7 +3,9 @@
 
 use std::net::SocketAddr;
 
-use msrp_endpoint::{Acceptor, Connector, EndpointConfig, Runtime, Session, get_acceptor, get_connector};
+use msrp_endpoint::{
+    Acceptor, Connector, EndpointConfig, Runtime, Session, get_acceptor, get_connector,
+};
 use msrp_proto::{MsrpUri, Path};
 
 use super::StreamError;
@@ -50,7 +52,9 @@ impl<R: Runtime> Link<R> {
                 Some(
                     format!("{scheme}://{host}:{}/{id};tcp", addr.port())
                         .parse::<MsrpUri>()
-                        .map_err(|e| StreamError::Msrp(msrp_endpoint::Error::Config(e.to_string())))?,
+                        .map_err(|e| {
+                            StreamError::Msrp(msrp_endpoint::Error::Config(e.to_string()))
+                        })?,
                 )
             }
             _ => None,

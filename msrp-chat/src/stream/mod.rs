@@ -24,14 +24,13 @@ use std::net::SocketAddr;
 
 use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
-use msrp_endpoint::{EndpointConfig, Error, RelaySettings, Runtime};
+use msrp_endpoint::{EndpointConfig, Error, RelaySettings, Runtime, Session};
 use msrp_proto::connection::ReceiveMode;
+use msrp_proto::{MsrpUri, Path};
 
 use crate::chat::{ChatConfig, ChatError, ChatEvent, ChatMessage, ChatSession, MessageId, Peer};
 use crate::cpim::Address;
-use crate::sdp::{
-    LocalEndpoint, MsrpMedia, Setup, Side, answer_chat, chat_offer, negotiated_role,
-};
+use crate::sdp::{LocalEndpoint, MsrpMedia, Setup, Side, answer_chat, chat_offer, negotiated_role};
 
 use link::Link;
 use task::Command;
@@ -145,11 +144,83 @@ impl<R: Runtime> ChatStream<R> {
         Ok(answer)
     }
 
+    /// Without SIP (as `msrp chat` runs): prepares to wait for any peer and
+    /// returns this side's path, for the peer to call with
+    /// [`start_to`](Self::start_to). The peer is assumed to take what this
+    /// side takes.
+    pub async fn listen(&mut self) -> Result<Vec<MsrpUri>, StreamError> {
+        let link =
+            Link::acceptor(&self.rt, &self.endpoint, self.relay.clone(), self.listen).await?;
+        let path = link.path()?.into_vec();
+        self.link = Some(link);
+        self.side = Some((Side::Answerer, self.own_media(&path)));
+        Ok(path)
+    }
+
+    /// Without SIP: starts the stream [`listen`](Self::listen) prepared once
+    /// a peer binds; `identity` names the peer until its messages say
+    /// otherwise.
+    pub async fn start_any(mut self, identity: Address) -> Result<Chat, StreamError> {
+        let (Some(Link::Accept(mut acceptor, _)), Some((_, media))) =
+            (self.link.take(), self.side.take())
+        else {
+            return Err(StreamError::Order("call listen before start_any"));
+        };
+        let session = Session::new(acceptor.complete_any().await?);
+        Ok(self.run(session, Peer::from_media(identity, &media)))
+    }
+
+    /// Without SIP: prepares to call a peer and returns this side's path
+    /// (through the relay, when there is one).
+    pub async fn call(&mut self) -> Result<Vec<MsrpUri>, StreamError> {
+        let link = Link::connector(&self.rt, &self.endpoint, self.relay.clone()).await?;
+        let path = link.path()?.into_vec();
+        self.side = Some((Side::Offerer, self.own_media(&path)));
+        self.link = Some(link);
+        Ok(path)
+    }
+
+    /// Without SIP: calls the peer at `remote_path` (what its
+    /// [`listen`](Self::listen) gave) and starts the stream. The peer is
+    /// assumed to take what this side takes.
+    pub async fn start_to(
+        mut self,
+        remote_path: &[MsrpUri],
+        identity: Address,
+    ) -> Result<Chat, StreamError> {
+        if self.link.is_none() {
+            self.call().await?;
+        }
+        let (Some(link @ Link::Connect(..)), Some((_, media))) =
+            (self.link.take(), self.side.take())
+        else {
+            return Err(StreamError::Order("call, not listen, before start_to"));
+        };
+        let session = link.complete(remote_path).await?;
+        Ok(self.run(session, Peer::from_media(identity, &media)))
+    }
+
+    /// This side's own media description, standing for a peer like it.
+    fn own_media(&self, path: &[MsrpUri]) -> MsrpMedia {
+        let local = LocalEndpoint::new(Path::new(path.to_vec()).unwrap_or_else(|| {
+            Path::from(
+                path.first()
+                    .cloned()
+                    .unwrap_or_else(|| "msrp://invalid;tcp".parse().expect("a URI")),
+            )
+        }));
+        chat_offer(&local, &self.chat.capabilities)
+    }
+
     /// Starts with the peer's description (the answer to this side's
     /// offer, or the offer this side answered) and its identity (from the
     /// SIP dialog): connects or waits for the peer, binds, and runs the
     /// chat.
-    pub async fn start(mut self, remote: &MsrpMedia, identity: Address) -> Result<Chat, StreamError> {
+    pub async fn start(
+        mut self,
+        remote: &MsrpMedia,
+        identity: Address,
+    ) -> Result<Chat, StreamError> {
         let (Some(link), Some(_)) = (self.link.take(), self.side.take()) else {
             return Err(StreamError::Order("call offer or answer before start"));
         };
@@ -158,7 +229,11 @@ impl<R: Runtime> ChatStream<R> {
             .as_ref()
             .ok_or_else(|| StreamError::Sdp("no a=path in the remote description".into()))?;
         let session = link.complete(path.uris()).await?;
-        let peer = Peer::from_media(identity, remote);
+        Ok(self.run(session, Peer::from_media(identity, remote)))
+    }
+
+    /// Runs the chat on a bound session.
+    fn run(mut self, session: Session, peer: Peer) -> Chat {
         let (now, wall) = (self.rt.now(), wall_clock());
         self.session.start(peer, now, wall);
         let (commands, command_rx) = mpsc::unbounded();
@@ -169,11 +244,11 @@ impl<R: Runtime> ChatStream<R> {
             task.run().await;
             let _ = done_tx.send(());
         }));
-        Ok(Chat {
+        Chat {
             commands,
             events,
             done: Some(done),
-        })
+        }
     }
 }
 

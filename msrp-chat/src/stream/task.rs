@@ -9,7 +9,7 @@ use std::time::Instant;
 use futures_channel::{mpsc, oneshot};
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use msrp_endpoint::{Incoming, Runtime, Session};
+use msrp_endpoint::{Incoming, MessageUpdate, OutgoingHandle, Runtime, Session};
 use msrp_proto::connection::Outcome;
 
 use crate::chat::{ChatError, ChatEvent, ChatMessage, ChatSession, MessageId};
@@ -24,7 +24,31 @@ pub(super) enum Command {
     End,
 }
 
-type OutcomeFuture = Pin<Box<dyn Future<Output = (MessageId, Outcome)> + Send>>;
+/// The next update of a message being sent: progress (with the handle,
+/// to wait for more) or its outcome.
+type UpdateFuture = Pin<Box<dyn Future<Output = (MessageId, Update)> + Send>>;
+
+enum Update {
+    Progress(u64, Option<u64>, OutgoingHandle),
+    Outcome(Outcome),
+}
+
+fn next_update(id: MessageId, mut handle: OutgoingHandle) -> UpdateFuture {
+    Box::pin(async move {
+        let update = match handle.next_update().await {
+            Some(MessageUpdate::Progress { confirmed, total }) => {
+                Update::Progress(confirmed, total, handle)
+            }
+            Some(MessageUpdate::Outcome(outcome)) => Update::Outcome(outcome),
+            // Nothing more will come: the connection is gone.
+            _ => Update::Outcome(Outcome::Failed {
+                code: 408,
+                comment: "the MSRP session ended".into(),
+            }),
+        };
+        (id, update)
+    })
+}
 
 pub(super) struct Task<R: Runtime> {
     rt: R,
@@ -32,7 +56,7 @@ pub(super) struct Task<R: Runtime> {
     session: Option<Session>,
     commands: mpsc::UnboundedReceiver<Command>,
     events: mpsc::Sender<ChatEvent>,
-    outcomes: FuturesUnordered<OutcomeFuture>,
+    outcomes: FuturesUnordered<UpdateFuture>,
 }
 
 impl<R: Runtime> Task<R> {
@@ -88,9 +112,9 @@ impl<R: Runtime> Task<R> {
                         self.end().await;
                     }
                 },
-                done = self.outcomes.next() => {
-                    if let Some((id, outcome)) = done {
-                        self.chat.handle_outcome(&id, outcome);
+                update = self.outcomes.next() => {
+                    if let Some((id, update)) = update {
+                        self.on_update(id, update);
                     }
                 },
                 () = timer.fuse() => self.chat.handle_timeout(self.rt.now(), wall_clock()),
@@ -108,9 +132,7 @@ impl<R: Runtime> Task<R> {
                 break;
             };
             match (session.send_message(transmit.message).await, transmit.id) {
-                (Ok(handle), Some(id)) => self
-                    .outcomes
-                    .push(Box::pin(async move { (id, handle.outcome().await) })),
+                (Ok(handle), Some(id)) => self.outcomes.push(next_update(id, handle)),
                 (Ok(_), None) => {}
                 (Err(err), Some(id)) => {
                     let failed = Outcome::Failed {
@@ -132,10 +154,20 @@ impl<R: Runtime> Task<R> {
         }
     }
 
+    fn on_update(&mut self, id: MessageId, update: Update) {
+        match update {
+            Update::Progress(confirmed, total, handle) => {
+                self.chat.handle_progress(&id, confirmed, total);
+                self.outcomes.push(next_update(id, handle));
+            }
+            Update::Outcome(outcome) => self.chat.handle_outcome(&id, outcome),
+        }
+    }
+
     /// Ends the chat: outcomes of what was sent first, then the session.
     async fn end(&mut self) {
-        while let Some((id, outcome)) = self.outcomes.next().await {
-            self.chat.handle_outcome(&id, outcome);
+        while let Some((id, update)) = self.outcomes.next().await {
+            self.on_update(id, update);
         }
         self.chat.end(None);
         if let Some(session) = self.session.take() {
