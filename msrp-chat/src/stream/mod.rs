@@ -268,7 +268,7 @@ impl Chat {
     pub async fn send_message(&self, message: ChatMessage) -> Result<MessageId, ChatError> {
         let (reply, rx) = oneshot::channel();
         self.commands
-            .unbounded_send(Command::Send(message, reply))
+            .unbounded_send(Command::Send(Box::new(message), reply))
             .map_err(|_| ChatError::Ended)?;
         rx.await.unwrap_or(Err(ChatError::Ended))
     }

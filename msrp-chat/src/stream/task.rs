@@ -18,7 +18,7 @@ use super::wall_clock;
 
 /// What the [`Chat`](super::Chat) handle asks of the task.
 pub(super) enum Command {
-    Send(ChatMessage, oneshot::Sender<Result<MessageId, ChatError>>),
+    Send(Box<ChatMessage>, oneshot::Sender<Result<MessageId, ChatError>>),
     Typing,
     Displayed(String),
     End,
@@ -104,7 +104,7 @@ impl<R: Runtime> Task<R> {
                 },
                 command = self.commands.next() => match command {
                     Some(Command::Send(message, reply)) => {
-                        let _ = reply.send(self.chat.send_message(message, self.rt.now(), wall_clock()));
+                        let _ = reply.send(self.chat.send_message(*message, self.rt.now(), wall_clock()));
                     }
                     Some(Command::Typing) => self.chat.handle_typing(self.rt.now(), wall_clock()),
                     Some(Command::Displayed(id)) => self.chat.mark_displayed(&id, wall_clock()),
