@@ -18,7 +18,10 @@ use super::wall_clock;
 
 /// What the [`Chat`](super::Chat) handle asks of the task.
 pub(super) enum Command {
-    Send(Box<ChatMessage>, oneshot::Sender<Result<MessageId, ChatError>>),
+    Send(
+        Box<ChatMessage>,
+        oneshot::Sender<Result<MessageId, ChatError>>,
+    ),
     Typing,
     Displayed(String),
     End,

@@ -54,4 +54,12 @@ pub enum CommandError {
     /// A relay authentication is already under way.
     #[error("a relay authentication is already under way")]
     AuthInProgress,
+    /// A message set to start at a byte position that is 0 or past its end.
+    #[error("a message cannot start at byte {start} (its bytes are 1 to {total})")]
+    BadStart {
+        /// The position asked for.
+        start: u64,
+        /// The message's size.
+        total: u64,
+    },
 }
