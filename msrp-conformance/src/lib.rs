@@ -146,6 +146,8 @@ macro_rules! conformance_suite {
             direct_tls_64mib_file_arrives_intact,
             direct_tcp_short_message_overtakes_large_one,
             direct_tls_short_message_overtakes_large_one,
+            // chat rooms (RFC 7701)
+            nickname_set_and_refused,
             // connector ↔ MsrpServer
             server_tcp_messages_both_ways,
             server_tls_messages_both_ways,

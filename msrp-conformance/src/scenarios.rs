@@ -6,6 +6,7 @@ mod direct;
 mod drops;
 mod faults;
 mod hostile;
+mod nickname;
 mod relay;
 mod server;
 
@@ -13,5 +14,6 @@ pub use direct::*;
 pub use drops::*;
 pub use faults::*;
 pub use hostile::*;
+pub use nickname::*;
 pub use relay::*;
 pub use server::*;

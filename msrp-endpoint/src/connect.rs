@@ -67,6 +67,12 @@ pub struct EndpointConfig {
     pub accept_types: Vec<String>,
     /// How sessions hand out incoming messages. Default streaming.
     pub receive_mode: ReceiveMode,
+    /// Take NICKNAME requests (RFC 7701 §7.1) as [`Incoming::Nickname`](crate::Incoming::Nickname)
+    /// items, answered with [`Session::answer_nickname`](crate::Session::answer_nickname):
+    /// for an application that is a chat room's focus. Default off: a
+    /// participant answers NICKNAME 501 (RFC 4975 §10.9). See
+    /// [`SessionConfig::nicknames`].
+    pub nicknames: bool,
     /// Incoming items buffered per session before the connection stops
     /// reading. Default 64.
     pub event_capacity: usize,
@@ -92,6 +98,7 @@ impl Default for EndpointConfig {
             tls_server: None,
             accept_types: vec!["*".into()],
             receive_mode: ReceiveMode::Stream,
+            nicknames: false,
             event_capacity: 64,
             local_host: "127.0.0.1".into(),
             max_unbound_connections: 64,
@@ -103,7 +110,8 @@ impl EndpointConfig {
     pub(crate) fn session(&self, local_uri: MsrpUri, remote_path: Option<Path>) -> SessionConfig {
         let session = SessionConfig::new(local_uri)
             .accept_types(self.accept_types.clone())
-            .receive_mode(self.receive_mode);
+            .receive_mode(self.receive_mode)
+            .nicknames(self.nicknames);
         match remote_path {
             Some(path) => session.remote_path(path),
             None => session,

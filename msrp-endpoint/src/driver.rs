@@ -88,6 +88,18 @@ pub(crate) enum Command {
         chunk: Chunk,
         reply: oneshot::Sender<Result<oneshot::Receiver<ChunkResponse>, Error>>,
     },
+    /// Sends NICKNAME (RFC 7701 §7.1); the reply gets the focus's answer.
+    SetNickname {
+        session: SessionHandle,
+        nickname: String,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
+    /// Answers a NICKNAME request taken as `Incoming::Nickname`.
+    AnswerNickname {
+        request: RequestId,
+        code: u16,
+        reply: oneshot::Sender<Result<(), Error>>,
+    },
     CloseSession {
         session: SessionHandle,
     },
@@ -253,6 +265,8 @@ pub(crate) struct Driver {
     messages: HashMap<MessageId, (SessionHandle, mpsc::UnboundedSender<MessageUpdate>)>,
     blocked_writes: HashMap<MessageId, WriteQueue>,
     chunk_replies: HashMap<RequestId, oneshot::Sender<ChunkResponse>>,
+    /// Who waits for the answer to each NICKNAME sent.
+    nickname_replies: HashMap<RequestId, oneshot::Sender<Result<(), Error>>>,
     shutdowns: Vec<(SessionHandle, oneshot::Sender<()>)>,
     /// Shutdowns that closed the connection's last session: answered (by
     /// being dropped) only when the driver ends, once the connection has
@@ -310,6 +324,7 @@ impl Driver {
             messages: HashMap::new(),
             blocked_writes: HashMap::new(),
             chunk_replies: HashMap::new(),
+            nickname_replies: HashMap::new(),
             shutdowns: Vec::new(),
             closing: Vec::new(),
             auth_reply: None,
@@ -380,6 +395,26 @@ impl Driver {
                     self.chunk_replies.insert(request, tx);
                     rx
                 });
+                let _ = reply.send(result.map_err(Error::from));
+            }
+            Command::SetNickname {
+                session,
+                nickname,
+                reply,
+            } => match self.conn.set_nickname(session, &nickname) {
+                Ok(request) => {
+                    self.nickname_replies.insert(request, reply);
+                }
+                Err(err) => {
+                    let _ = reply.send(Err(err.into()));
+                }
+            },
+            Command::AnswerNickname {
+                request,
+                code,
+                reply,
+            } => {
+                let result = self.conn.answer_nickname(request, code);
                 let _ = reply.send(result.map_err(Error::from));
             }
             Command::CloseSession { session } => self.close_session(session),
@@ -639,6 +674,17 @@ impl Driver {
                     let _ = tx.send(ChunkResponse { code, comment });
                 }
             }
+            Event::NicknameResult {
+                request,
+                code,
+                comment,
+                ..
+            } => self.on_nickname_result(request, code, comment),
+            Event::NicknameRequest {
+                session,
+                request,
+                nickname,
+            } => self.hold(session, Incoming::Nickname { request, nickname }),
             Event::Closed { reason } => {
                 debug!(target: "msrp::traffic", %reason, "connection closed");
                 if let Ok(mut slot) = self.handle.shared.close_reason.lock() {
@@ -648,6 +694,9 @@ impl Driver {
                     reply(Err(Error::Closed(reason.clone())));
                 }
                 if let Some(reply) = self.auth_reply.take() {
+                    let _ = reply.send(Err(Error::Closed(reason.clone())));
+                }
+                for (_, reply) in self.nickname_replies.drain() {
                     let _ = reply.send(Err(Error::Closed(reason.clone())));
                 }
                 for (_, reply) in self.shutdowns.drain(..) {
@@ -675,6 +724,26 @@ impl Driver {
             }
             _ => {}
         }
+    }
+
+    fn on_nickname_result(&mut self, request: RequestId, code: u16, comment: Option<String>) {
+        debug!(target: "msrp::traffic", ?request, code, ?comment, "NICKNAME answered");
+        if code == 408 && self.conn.is_closed() {
+            // Not a timeout: the connection went, and `Event::Closed`,
+            // already queued, answers with the real reason.
+            return;
+        }
+        let Some(reply) = self.nickname_replies.remove(&request) else {
+            return;
+        };
+        let _ = reply.send(match code {
+            200 => Ok(()),
+            408 => Err(Error::Timeout(Phase::Nickname)),
+            _ => Err(Error::Refused {
+                code,
+                comment: comment.unwrap_or_default(),
+            }),
+        });
     }
 
     fn hold(&mut self, session: SessionHandle, item: Incoming) {
@@ -922,6 +991,7 @@ impl Future for Driver {
                 this.sessions.clear();
                 this.messages.clear();
                 this.chunk_replies.clear();
+                this.nickname_replies.clear();
                 return Poll::Ready(());
             }
             if !progress {

@@ -20,6 +20,8 @@ pub enum Phase {
     Accept,
     /// The relay's answer to AUTH.
     Auth,
+    /// The focus's answer to NICKNAME (RFC 7701 §7.1).
+    Nickname,
 }
 
 impl fmt::Display for Phase {
@@ -30,6 +32,7 @@ impl fmt::Display for Phase {
             Self::Bind => "waiting for the session to bind",
             Self::Accept => "waiting for an incoming connection",
             Self::Auth => "waiting for the relay to authenticate",
+            Self::Nickname => "waiting for the answer to NICKNAME",
         })
     }
 }

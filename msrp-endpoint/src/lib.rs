@@ -19,6 +19,7 @@
 //! | `MSRPServer` | [`MsrpServer`] |
 //! | `MSRPTransport.make_chunk / write / read_chunk / check_incoming_SEND_chunk` | [`Transport::make_chunk`], [`Transport::write`], [`Transport::read_chunk`], [`Transport::check_incoming_send_chunk`] |
 //! | `MSRPSession.send_chunk / deliver_chunk / shutdown`, `GreenMSRPSession.receive_chunk` | [`Session::send_chunk`], [`Session::deliver_chunk`], [`Session::shutdown`], [`Session::receive_chunk`] |
+//! | sipsimple `ChatStream.set_local_nickname` (RFC 7701) | [`Session::set_nickname`]; a focus takes [`Incoming::Nickname`] and answers with [`Session::answer_nickname`] |
 //! | `trafficlog.Logger` | `tracing`, target `msrp::traffic` (the whole wire at TRACE) |
 //!
 //! Beyond msrplib: whole messages and streams with their delivery

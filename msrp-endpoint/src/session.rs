@@ -16,7 +16,7 @@ use futures_channel::{mpsc, oneshot};
 use futures_core::Stream;
 use futures_util::StreamExt;
 use msrp_proto::connection::{
-    CommandError, MessageId, Outcome, OutgoingMessage, SessionConfig, SessionHandle,
+    CommandError, MessageId, Outcome, OutgoingMessage, RequestId, SessionConfig, SessionHandle,
 };
 use msrp_proto::ident::IdGenerator;
 use msrp_proto::path::Path;
@@ -70,6 +70,24 @@ pub enum Incoming {
     Message(ReceivedMessage),
     /// A chunk as received (chunk mode).
     Chunk(Chunk),
+    /// A participant asks for a nickname (RFC 7701 §7.1). Only on sessions
+    /// of a chat room's focus, with [`EndpointConfig::nicknames`](crate::EndpointConfig::nicknames)
+    /// on. Answer it with [`Session::answer_nickname`]: 200 to grant it,
+    /// 424 if it is malformed, 425 if it is reserved or taken. An empty
+    /// nickname asks to drop the current one (SylkServer's reading).
+    ///
+    /// Until answered it holds one of the connection's
+    /// [`max_pending_nicknames`](msrp_proto::connection::Config::max_pending_nicknames)
+    /// places (more are refused with 403), and the participant waits:
+    /// read the session with [`Session::next_incoming`] (or as a
+    /// [`Stream`]), since [`Session::receive_message`] and
+    /// [`Transport::read_chunk`] skip these items unanswered.
+    Nickname {
+        /// The request, for the answer.
+        request: RequestId,
+        /// The nickname asked for, unquoted.
+        nickname: String,
+    },
 }
 
 /// A whole incoming message.
@@ -404,6 +422,43 @@ impl Session {
                 comment: response.comment.unwrap_or_default(),
             })
         }
+    }
+
+    /// Asks the focus of the chat room for a nickname (RFC 7701 §7.1; the
+    /// focus offers it with `a=chatroom:nickname` in its SDP) and waits for
+    /// the answer: `Ok` for 200, [`Error::Refused`] for an error status —
+    /// 424 malformed, 425 reserved or already in use, 501 from a peer that
+    /// is no focus — and [`Error::Timeout`]`(`[`Phase::Nickname`](crate::Phase::Nickname)`)`
+    /// when none comes within the transaction timeout (30 s by default).
+    /// An empty nickname asks the focus to drop the current one.
+    ///
+    /// A nickname that cannot be sent (a control character such as CR or
+    /// LF) gives [`CommandError::InvalidNickname`] at once.
+    pub async fn set_nickname(&self, nickname: &str) -> Result<(), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.transport.driver().send(Command::SetNickname {
+            session: self.transport.session(),
+            nickname: nickname.to_owned(),
+            reply,
+        })?;
+        rx.await
+            .map_err(|_| self.transport.driver().closed_error())?
+    }
+
+    /// Answers a NICKNAME request that arrived as [`Incoming::Nickname`]
+    /// (this side is the focus): 200 grants the nickname, 424 calls it
+    /// malformed, 425 reserved or already in use (RFC 7701 §7.1); any code
+    /// from 200 to 999 goes. [`CommandError::UnknownRequest`] if it was
+    /// already answered or its session is gone.
+    pub async fn answer_nickname(&self, request: RequestId, code: u16) -> Result<(), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.transport.driver().send(Command::AnswerNickname {
+            request,
+            code,
+            reply,
+        })?;
+        rx.await
+            .map_err(|_| self.transport.driver().closed_error())?
     }
 
     /// The next incoming chunk (msrplib's `receive_chunk`; chunk mode).

@@ -79,7 +79,7 @@ proptest! {
 }
 
 /// The driver must actually exercise what the properties claim: many
-/// messages, of every kind, through stalls and faults.
+/// messages, of every kind, through stalls and faults, and NICKNAMEs.
 #[test]
 fn the_driver_explores_messages_stalls_and_faults() {
     let mut seed = 0x2545_f491_4f6c_dd1du64;
@@ -115,4 +115,12 @@ fn the_driver_explores_messages_stalls_and_faults() {
     assert!(reports.iter().any(|r| r.stalls > 0));
     assert!(reports.iter().any(|r| r.reset));
     assert!(reports.iter().any(|r| r.aborts > 0 && !r.reset));
+    // NICKNAME: granted and refused by a focus, 501 from a side that is none.
+    let nicknames: Vec<_> = reports.iter().flat_map(|r| &r.nicknames).collect();
+    for code in [200, 424, 425, 501] {
+        assert!(
+            nicknames.iter().any(|n| n.answers == [code]),
+            "no NICKNAME answered {code}"
+        );
+    }
 }

@@ -98,6 +98,16 @@ pub struct Config {
     /// 481, so that a server holding many expected sessions can decide.
     /// Default off.
     pub ask_to_bind: bool,
+    /// NICKNAME requests (RFC 7701 §7) in flight each way: sent with
+    /// [`set_nickname`](super::Connection::set_nickname) and not yet
+    /// answered (more give [`CommandError::TooManyRequests`](super::CommandError::TooManyRequests)),
+    /// and received on a session with
+    /// [`nicknames`](super::SessionConfig::nicknames) on and not yet
+    /// answered by the application (more are answered 403 at once). A
+    /// participant asks for one nickname at a time; the bound only keeps a
+    /// peer or an application that never answers from growing the tables.
+    /// Default 16.
+    pub max_pending_nicknames: usize,
     /// Relay AUTH attempts before giving up (a wrong password gives 401
     /// again). Default 3.
     pub max_auth_attempts: u32,
@@ -147,6 +157,7 @@ impl Default for Config {
             max_queued_responses: 1024,
             match_session_id_only: false,
             ask_to_bind: false,
+            max_pending_nicknames: 16,
             max_auth_attempts: 3,
             auth_refresh_ratio: Ratio::per_mille(800),
         }

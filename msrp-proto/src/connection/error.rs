@@ -62,4 +62,23 @@ pub enum CommandError {
         /// The message's size.
         total: u64,
     },
+    /// The nickname cannot be sent as the quoted-string of a Use-Nickname
+    /// header (RFC 7701 §7.1, RFC 4975 §9 `quoted-string`): it holds a
+    /// control character other than HTAB (CR, LF, NUL, DEL, …), or its
+    /// header line would be longer than [`Limits::max_header_line`](crate::wire::Limits::max_header_line).
+    #[error("the nickname cannot be sent in a Use-Nickname header")]
+    InvalidNickname,
+    /// [`Config::max_pending_nicknames`](super::Config::max_pending_nicknames)
+    /// NICKNAME requests already wait for their answer.
+    #[error("too many NICKNAME requests waiting for an answer")]
+    TooManyRequests,
+    /// No such request waits for an answer (never received, already
+    /// answered, or its session or connection is gone).
+    #[error("no such request waits for an answer")]
+    UnknownRequest,
+    /// A status code a response cannot carry: MSRP has three-digit codes and
+    /// no provisional responses (RFC 4975 §9 `status-code`, §10), so only
+    /// 200 to 999.
+    #[error("{0} is not a status code a response can carry")]
+    InvalidStatusCode(u16),
 }

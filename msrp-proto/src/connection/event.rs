@@ -52,8 +52,13 @@ impl fmt::Debug for MessageId {
     }
 }
 
-/// A raw chunk sent with [`Connection::send_chunk`](super::Connection::send_chunk),
-/// whose response arrives as [`Event::ChunkResponse`].
+/// A request this side sent and awaits the response to — a raw chunk from
+/// [`Connection::send_chunk`](super::Connection::send_chunk)
+/// ([`Event::ChunkResponse`]), a NICKNAME from
+/// [`Connection::set_nickname`](super::Connection::set_nickname)
+/// ([`Event::NicknameResult`]) — or a request it received and the
+/// application answers ([`Event::NicknameRequest`]). Ids are never reused
+/// within a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RequestId(pub(crate) u64);
 
@@ -269,6 +274,36 @@ pub enum Event {
         code: u16,
         /// The comment, if any.
         comment: Option<String>,
+    },
+    /// The answer to a NICKNAME request sent with
+    /// [`set_nickname`](super::Connection::set_nickname) (RFC 7701 §7.1):
+    /// the focus's status code — 200, 424 (malformed nickname), 425
+    /// (reserved or already in use), 501 from a peer that is no focus, or
+    /// any other — or a local 408 when none came within
+    /// [`Config::transaction_timeout`](super::Config::transaction_timeout)
+    /// or the session or connection ended first. Exactly one per request.
+    NicknameResult {
+        /// The session.
+        session: SessionHandle,
+        /// The request.
+        request: RequestId,
+        /// The status code.
+        code: u16,
+        /// The comment, if any.
+        comment: Option<String>,
+    },
+    /// A participant asks for a nickname (RFC 7701 §7.1), on a session with
+    /// [`SessionConfig::nicknames`](super::SessionConfig::nicknames) on.
+    /// Answer it with [`answer_nickname`](super::Connection::answer_nickname):
+    /// 200, 424, 425, … An empty nickname asks to drop the current one
+    /// (SylkServer's reading).
+    NicknameRequest {
+        /// The session.
+        session: SessionHandle,
+        /// The request, for the answer.
+        request: RequestId,
+        /// The nickname asked for, unquoted.
+        nickname: String,
     },
     /// The relay accepted the credentials (RFC 4976).
     Authenticated {

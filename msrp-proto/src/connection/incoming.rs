@@ -91,9 +91,14 @@ impl Connection {
             }
             Some(Method::Send) => self.route_send(head),
             Some(Method::Report) => self.on_incoming_report(head),
+            Some(Method::Nickname) => {
+                // Its body, if any, has gone by: it was held (see `on_head`).
+                self.on_nickname(&head);
+                Inbound::Discard
+            }
             Some(_) => {
-                // §12: an unknown method gets 501. So do AUTH (this is an
-                // endpoint, not a relay) and NICKNAME (a chat-room feature).
+                // §12: an unknown method gets 501. So does AUTH (this is an
+                // endpoint, not a relay).
                 self.respond(&head, 501);
                 Inbound::Discard
             }

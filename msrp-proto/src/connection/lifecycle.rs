@@ -88,9 +88,14 @@ impl Connection {
                     code: 408,
                     comment: comment.clone(),
                 }),
+                TxKind::Nickname { session, request } => {
+                    self.nickname_result(session, request, 408, Some(comment.clone()));
+                }
                 TxKind::Chunk { .. } | TxKind::Keepalive(_) => {}
             }
         }
+        // Received NICKNAMEs can no longer be answered.
+        self.forget_nickname_requests(None);
         self.auth = None;
         for index in 0..self.sessions.len() {
             let ids: Vec<MessageId> = self.sessions[index].incoming.keys().cloned().collect();
@@ -127,6 +132,9 @@ impl Connection {
                 code: 408,
                 comment: Some("no response in time".into()),
             }),
+            TxKind::Nickname { session, request } => {
+                self.nickname_result(session, request, 408, Some("no response in time".into()));
+            }
             TxKind::Auth => self.on_auth_timeout(now),
         }
     }

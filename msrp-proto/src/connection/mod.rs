@@ -10,7 +10,7 @@
 //! |---|---|---|
 //! | input | [`handle_input`](Connection::handle_input), [`handle_eof`](Connection::handle_eof), [`handle_reset`](Connection::handle_reset), [`handle_timeout`](Connection::handle_timeout) | bytes from the peer, the end of the stream, the passing of time |
 //! | output | [`poll_transmit`](Connection::poll_transmit), [`poll_event`](Connection::poll_event), [`poll_timeout`](Connection::poll_timeout) | bytes to send, events for the application, the next deadline |
-//! | commands | [`open_session`](Connection::open_session), [`expect_session`](Connection::expect_session), [`send_message`](Connection::send_message), [`begin_message`](Connection::begin_message), [`write`](Connection::write), [`finish`](Connection::finish), [`abort`](Connection::abort), [`send_chunk`](Connection::send_chunk), [`authenticate`](Connection::authenticate), [`close`](Connection::close), … | what the application wants |
+//! | commands | [`open_session`](Connection::open_session), [`expect_session`](Connection::expect_session), [`send_message`](Connection::send_message), [`begin_message`](Connection::begin_message), [`write`](Connection::write), [`finish`](Connection::finish), [`abort`](Connection::abort), [`send_chunk`](Connection::send_chunk), [`set_nickname`](Connection::set_nickname), [`authenticate`](Connection::authenticate), [`close`](Connection::close), … | what the application wants |
 //! | getters | [`wants_input`](Connection::wants_input), [`is_closed`](Connection::is_closed), … | state |
 //!
 //! Outputs queue inside the connection, so any order of calls is safe. A
@@ -66,6 +66,7 @@ mod event;
 mod fast_hash;
 mod incoming;
 mod lifecycle;
+mod nickname;
 mod outgoing;
 mod ranges;
 mod relay;
@@ -94,6 +95,7 @@ pub use session::{ReceiveMode, SessionConfig};
 use auth::AuthClient;
 use fast_hash::FastMap;
 use incoming::Inbound;
+use nickname::Unanswered;
 use outgoing::{CurrentChunk, OutMessage, Stop};
 use session::{Session, SessionState};
 use transactions::{Transactions, TxId, TxKind};
@@ -142,6 +144,11 @@ pub struct Connection {
     events: VecDeque<Event>,
     event_bytes: usize,
 
+    /// NICKNAME requests sent and not yet answered.
+    nicknames_sent: usize,
+    /// NICKNAME requests received and not yet answered by the application.
+    unanswered: Vec<Unanswered>,
+
     auth: Option<AuthClient>,
     relay_path: Option<Path>,
     /// The peer closed while input was paused: handle it once the buffered
@@ -189,6 +196,8 @@ impl Connection {
             parked: None,
             events: VecDeque::new(),
             event_bytes: 0,
+            nicknames_sent: 0,
+            unanswered: Vec::new(),
             auth: None,
             relay_path: None,
             eof_pending: false,
@@ -701,7 +710,13 @@ impl Connection {
             self.drop_incoming(index, &id, true);
         }
         self.sessions.remove(index);
-        self.transactions.forget_session(session);
+        for kind in self.transactions.forget_session(session) {
+            if let TxKind::Nickname { session, request } = kind {
+                let comment = "the session ended before the answer came".to_owned();
+                self.nickname_result(session, request, 408, Some(comment));
+            }
+        }
+        self.forget_nickname_requests(Some(session));
         Ok(())
     }
 
@@ -835,6 +850,9 @@ impl Connection {
                 code,
                 comment: comment.map(str::to_owned),
             }),
+            TxKind::Nickname { session, request } => {
+                self.nickname_result(session, request, code, comment.map(str::to_owned));
+            }
             TxKind::Auth => self.on_auth_response(head, now),
         }
     }

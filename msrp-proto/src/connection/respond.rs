@@ -9,17 +9,22 @@ use crate::path::Path;
 use crate::uri::MsrpUri;
 use crate::wire::{ByteRange, ChunkHead, Continuation};
 
-/// The comment that goes with a status code (RFC 4975 §10, RFC 4976 §5).
+/// The comment that goes with a status code (RFC 4975 §10, RFC 4976 §5,
+/// and the codes RFC 7701 registers in the IANA MSRP status code registry).
 pub(crate) fn reason_phrase(code: u16) -> &'static str {
     match code {
         200 => "OK",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
+        404 => "Failure to resolve recipient's URI",
         408 => "Request Timeout",
         413 => "Message Too Large",
         415 => "Unsupported Media Type",
         423 => "Interval Out-of-Bounds",
+        424 => "Malformed nickname",
+        425 => "Nickname reserved or already in use",
+        428 => "Private messages not supported",
         481 => "Session Does Not Exist",
         501 => "Not Implemented",
         506 => "Session Already Bound",
@@ -145,6 +150,18 @@ pub(crate) fn bodiless_send(tid: &str, request_paths: &[u8], message_id: &str) -
     let _ = write!(out, "MSRP {tid} SEND\r\n");
     out.put_slice(request_paths);
     let _ = write!(out, "Message-ID: {message_id}\r\nByte-Range: 1-0/0\r\n");
+    crate::wire::write_end_line(&mut out, tid.as_bytes(), Continuation::Complete, false);
+    out.freeze()
+}
+
+/// A NICKNAME request (RFC 7701 §7.1): the session's paths and a
+/// Use-Nickname header, already quoted; no Message-ID, no report headers,
+/// no body.
+pub(crate) fn nickname_request(tid: &str, request_paths: &[u8], quoted: &str) -> Bytes {
+    let mut out = BytesMut::with_capacity(64 + request_paths.len() + quoted.len());
+    let _ = write!(out, "MSRP {tid} NICKNAME\r\n");
+    out.put_slice(request_paths);
+    let _ = write!(out, "Use-Nickname: {quoted}\r\n");
     crate::wire::write_end_line(&mut out, tid.as_bytes(), Continuation::Complete, false);
     out.freeze()
 }

@@ -54,6 +54,7 @@ pub struct SessionConfig {
     pub(crate) receive_mode: ReceiveMode,
     pub(crate) chunk_size: Option<usize>,
     pub(crate) incoming_start: u64,
+    pub(crate) nicknames: bool,
 }
 
 impl SessionConfig {
@@ -68,6 +69,7 @@ impl SessionConfig {
             receive_mode: ReceiveMode::default(),
             chunk_size: None,
             incoming_start: 1,
+            nicknames: false,
         }
     }
 
@@ -114,6 +116,18 @@ impl SessionConfig {
     /// connection's default.
     pub fn chunk_size(mut self, size: usize) -> Self {
         self.chunk_size = Some(size.max(1));
+        self
+    }
+
+    /// Take NICKNAME requests (RFC 7701 §7.1) as
+    /// [`Event::NicknameRequest`](super::Event::NicknameRequest), to be
+    /// answered with [`Connection::answer_nickname`](super::Connection::answer_nickname):
+    /// for an application that is a chat room's focus. Off by default: a
+    /// participant does not implement the method and answers 501
+    /// (RFC 4975 §10.9), as NICKNAME only goes from participants to the
+    /// focus.
+    pub fn nicknames(mut self, on: bool) -> Self {
+        self.nicknames = on;
         self
     }
 

@@ -83,6 +83,11 @@ pub(crate) enum TxKind {
     },
     /// A raw chunk from `send_chunk`.
     Raw(RequestId),
+    /// A NICKNAME request (RFC 7701 §7.1).
+    Nickname {
+        session: SessionHandle,
+        request: RequestId,
+    },
     /// A relay AUTH (RFC 4976).
     Auth,
 }
@@ -238,22 +243,23 @@ impl Transactions {
         self.pending.drain().map(|(_, p)| p.kind)
     }
 
-    /// Forgets the transactions of a session that is gone.
-    pub(crate) fn forget_session(&mut self, session: SessionHandle) {
+    /// Forgets the transactions of a session that is gone, returning them.
+    pub(crate) fn forget_session(&mut self, session: SessionHandle) -> Vec<TxKind> {
         let gone: Vec<TxId> = self
             .pending
             .iter()
             .filter(|(_, p)| match &p.kind {
-                TxKind::Bind(s) | TxKind::Keepalive(s) | TxKind::Chunk { session: s, .. } => {
-                    *s == session
-                }
+                TxKind::Bind(s)
+                | TxKind::Keepalive(s)
+                | TxKind::Chunk { session: s, .. }
+                | TxKind::Nickname { session: s, .. } => *s == session,
                 TxKind::Raw(_) | TxKind::Auth => false,
             })
             .map(|(tid, _)| *tid)
             .collect();
-        for tid in gone {
-            self.take(tid.as_bytes());
-        }
+        gone.into_iter()
+            .filter_map(|tid| self.take(tid.as_bytes()))
+            .collect()
     }
 }
 

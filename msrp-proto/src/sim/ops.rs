@@ -5,18 +5,22 @@
 //! The bytes are read as a small program: the first few choose the
 //! configuration (chunk sizes, windows, receive modes, latency), the rest
 //! are operations — send a message from either side (random size, report
-//! settings and content type), stream one piece by piece, abort one, step,
-//! drive, let virtual time pass, change segmentation or window, stall or
-//! unstall a reader, reset the connection. When the bytes run out, the
-//! pair is left to settle and [`run`] checks:
+//! settings and content type), stream one piece by piece, abort one, ask
+//! for a nickname (either side may be a chat-room focus, which answers at
+//! once), step, drive, let virtual time pass, change segmentation or
+//! window, stall or unstall a reader, reset the connection. When the bytes
+//! run out, the pair is left to settle and [`run`] checks:
 //!
-//! - every message sent got exactly one [`Outcome`];
+//! - every message sent got exactly one [`Outcome`], every NICKNAME exactly
+//!   one answer: the focus's code, 501 from a side that is no focus, 408
+//!   only after a reset;
 //! - without a fault (no reset, no abort) every message is
 //!   [`Delivered`](Outcome::Delivered) or [`Sent`](Outcome::Sent) as its
 //!   report settings ask, and the receiver's bytes equal the sender's; with
 //!   faults, any message the receiver completed is still intact;
 //! - at every step, memory stays within the configuration: pending
-//!   transactions (`max_pending_transactions` plus one per session),
+//!   transactions (`max_pending_transactions` plus one per session plus
+//!   `max_pending_nicknames`), unanswered NICKNAMEs,
 //!   incomplete messages (`max_incomplete_messages` per session), buffered
 //!   input (chunks sent with `Failure-Report: partial` keep no transaction
 //!   record, so the bound holds for them too);
@@ -35,7 +39,7 @@ use bytes::Bytes;
 use super::Pair;
 use crate::connection::{
     CommandError, Config, Connection, Event, MessageId, Outcome, OutgoingMessage, ReceiveMode,
-    SessionConfig, SessionHandle,
+    RequestId, SessionConfig, SessionHandle,
 };
 use crate::uri::MsrpUri;
 use crate::wire::{FailureReport, SuccessReport};
@@ -82,11 +86,48 @@ impl MessageRecord {
     }
 }
 
+/// What happened to one NICKNAME request.
+#[derive(Debug, Clone)]
+pub struct NicknameRecord {
+    /// Sent by side `a`.
+    pub from_a: bool,
+    /// Its id on the sending side.
+    pub request: RequestId,
+    /// The nickname asked for.
+    pub nickname: String,
+    /// The answer expected without faults: the focus's, or 501.
+    pub expected: u16,
+    /// The answers reported (exactly one when the run passed).
+    pub answers: Vec<u16>,
+}
+
+/// The nicknames runs ask for, and what a focus answers to each: 425 for
+/// one it has given out, 424 for one it finds malformed. The last cannot
+/// be sent at all (CR LF in a quoted-string).
+const NICKNAMES: [(&str, u16); 6] = [
+    ("alice", 200),
+    ("taken", 425),
+    ("", 200),
+    ("say \"hi\" \\ now", 424),
+    ("Zoë\t🦀", 200),
+    ("bad\r\nname", 400),
+];
+
+/// The focus's answer to `nickname`.
+fn focus_answer(nickname: &str) -> u16 {
+    NICKNAMES
+        .iter()
+        .find(|(n, _)| *n == nickname)
+        .map_or(400, |&(_, code)| code)
+}
+
 /// The record of one run.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     /// Every message sent, in order.
     pub messages: Vec<MessageRecord>,
+    /// Every NICKNAME request sent, in order.
+    pub nicknames: Vec<NicknameRecord>,
     /// Whether the connection was reset.
     pub reset: bool,
     /// Aborts accepted.
@@ -143,6 +184,8 @@ struct Partial {
 struct Run {
     pair: Pair,
     sessions: [SessionHandle; 2],
+    /// Whether side a, side b is a chat-room focus (takes NICKNAME).
+    focus: [bool; 2],
     report: Report,
     index: HashMap<MessageId, usize>,
     streams: Vec<Stream>,
@@ -192,7 +235,7 @@ fn run_with(ops: &[u8], start: Instant, faults: bool) -> Result<Report, String> 
     Ok(run.report)
 }
 
-fn config(cursor: &mut Cursor<'_>) -> (Config, ReceiveMode) {
+fn config(cursor: &mut Cursor<'_>) -> (Config, ReceiveMode, bool) {
     let chunk_size = [300, 2048, 2049, 5000, 16384, 65536][usize::from(cursor.byte()) % 6];
     let transmit_piece = [100, 1024, 4096, 16384][usize::from(cursor.byte()) % 4];
     let max_pending_transactions = [1, 2, 5, 256][usize::from(cursor.byte()) % 4];
@@ -211,27 +254,29 @@ fn config(cursor: &mut Cursor<'_>) -> (Config, ReceiveMode) {
     } else {
         ReceiveMode::Assembled
     };
-    (config, mode)
+    (config, mode, knobs & 16 != 0)
 }
 
 impl Run {
     fn new(cursor: &mut Cursor<'_>, now: Instant) -> Result<Self, String> {
-        let (config_a, mode_a) = config(cursor);
-        let (config_b, mode_b) = config(cursor);
+        let (config_a, mode_a, focus_a) = config(cursor);
+        let (config_b, mode_b, focus_b) = config(cursor);
         let mut a = Connection::new(Arc::new(config_a), [1; 32], now);
         let mut b = Connection::new(Arc::new(config_b), [2; 32], now);
         let bob = b
             .expect_session(
                 SessionConfig::new(uri(BOB))
                     .remote_path(uri(ALICE).into())
-                    .receive_mode(mode_b),
+                    .receive_mode(mode_b)
+                    .nicknames(focus_b),
             )
             .map_err(|e| e.to_string())?;
         let alice = a
             .open_session(
                 SessionConfig::new(uri(ALICE))
                     .remote_path(uri(BOB).into())
-                    .receive_mode(mode_a),
+                    .receive_mode(mode_a)
+                    .nicknames(focus_a),
             )
             .map_err(|e| e.to_string())?;
         let mut pair = Pair::new(a, b, now, u64::from(cursor.u16()) + 1);
@@ -244,6 +289,7 @@ impl Run {
         let mut run = Self {
             pair,
             sessions: [alice, bob],
+            focus: [focus_a, focus_b],
             report: Report::default(),
             index: HashMap::new(),
             streams: Vec::new(),
@@ -281,7 +327,7 @@ impl Run {
             }
             4 => {
                 self.note("settle".into());
-                self.settle();
+                self.settle()?;
             }
             5 => {
                 let d = Duration::from_millis(u64::from(cursor.byte()) * 20);
@@ -303,11 +349,11 @@ impl Run {
                 }
             }
             7 => self.toggle_stall(cursor.byte() & 1 == 0),
-            8 => {
-                if cursor.byte() < 64 && self.faults {
-                    self.abort(cursor.byte());
-                }
-            }
+            8 => match cursor.byte() {
+                0..64 if self.faults => self.abort(cursor.byte()),
+                64..128 => self.nickname(cursor.byte())?,
+                _ => {}
+            },
             _ => {
                 if cursor.byte() < 8 && self.faults && !self.report.reset {
                     self.note("reset".into());
@@ -531,18 +577,88 @@ impl Run {
         }
     }
 
+    /// One side asks the other for a nickname (RFC 7701 §7.1).
+    fn nickname(&mut self, choice: u8) -> Result<(), String> {
+        let from_a = choice & 1 == 0;
+        let (nickname, _) = NICKNAMES[usize::from(choice >> 1) % NICKNAMES.len()];
+        let session = self.sessions[usize::from(!from_a)];
+        let result = self.conn(from_a).set_nickname(session, nickname);
+        self.note(format!(
+            "nickname {nickname:?} from {}: {result:?}",
+            if from_a { "a" } else { "b" }
+        ));
+        let encodable = !nickname.contains(['\r', '\n']);
+        let request = match result {
+            Ok(request) if encodable => request,
+            Err(CommandError::InvalidNickname) if !encodable => return Ok(()),
+            Err(CommandError::TooManyRequests)
+                if self.outstanding_nicknames(from_a)
+                    >= self.conn(from_a).config().max_pending_nicknames =>
+            {
+                return Ok(());
+            }
+            Err(CommandError::Closed) if self.report.reset => return Ok(()),
+            other => return Err(format!("nickname {nickname:?}: {other:?}")),
+        };
+        let expected = if self.focus[usize::from(from_a)] {
+            focus_answer(nickname)
+        } else {
+            501 // RFC 4975 §10.9: no focus, the method is not implemented
+        };
+        self.report.nicknames.push(NicknameRecord {
+            from_a,
+            request,
+            nickname: nickname.to_owned(),
+            expected,
+            answers: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// NICKNAME requests of side `from_a` still without an answer.
+    fn outstanding_nicknames(&self, from_a: bool) -> usize {
+        self.report
+            .nicknames
+            .iter()
+            .filter(|n| n.from_a == from_a && n.answers.is_empty())
+            .count()
+    }
+
     fn any_stalled(&self) -> bool {
         self.pair.a.stalled || self.pair.b.stalled
     }
 
     /// Runs until the pair settles; while a reader is stalled, only as far
     /// as the stall budget allows.
-    fn settle(&mut self) {
+    fn settle(&mut self) -> Result<(), String> {
         if self.any_stalled() {
             self.pass_time(Duration::from_secs(5));
         } else {
-            self.pair.drive_bounded(1_000_000);
+            self.drive_answering(1_000_000)?;
         }
+        Ok(())
+    }
+
+    /// [`Pair::drive_bounded`], stopping to answer each NICKNAME request as
+    /// it reaches its focus, as an application would at once: without that,
+    /// virtual time would run on to the asker's transaction timeout while
+    /// the answer waits for the next operation.
+    fn drive_answering(&mut self, max_steps: u64) -> Result<bool, String> {
+        for _ in 0..max_steps {
+            if self.pair.a.conn.unanswered_nicknames() + self.pair.b.conn.unanswered_nicknames() > 0
+            {
+                self.absorb()?;
+            }
+            if self.pair.step() {
+                continue;
+            }
+            match self.pair.next_wakeup() {
+                Some(at) if at > self.pair.now => self.pair.now = at,
+                Some(_) => {}
+                None => return Ok(true),
+            }
+        }
+        Ok(false)
     }
 
     fn pass_time(&mut self, d: Duration) {
@@ -664,6 +780,40 @@ impl Run {
             Event::SessionFailed { session, code, .. } => {
                 return Err(format!("session {session:?} failed with {code}"));
             }
+            Event::NicknameRequest {
+                request, nickname, ..
+            } => {
+                // This side must be a focus (`focus[0]` is side a).
+                if !self.focus[usize::from(!side_a)] {
+                    return Err(format!(
+                        "{nickname:?}: a request on a side that is no focus"
+                    ));
+                }
+                let answered = self
+                    .conn(side_a)
+                    .answer_nickname(request, focus_answer(&nickname));
+                self.note(format!("answer {nickname:?}: {answered:?}"));
+                match answered {
+                    Ok(()) => {}
+                    Err(CommandError::Closed) if self.report.reset => {}
+                    Err(err) => return Err(format!("answering {nickname:?}: {err}")),
+                }
+            }
+            Event::NicknameResult { request, code, .. } => {
+                let record = self
+                    .report
+                    .nicknames
+                    .iter_mut()
+                    .find(|n| n.from_a == side_a && n.request == request)
+                    .ok_or_else(|| format!("an answer to an unknown request {request:?}"))?;
+                record.answers.push(code);
+                if record.answers.len() > 1 {
+                    return Err(format!(
+                        "{:?}: answers {:?}",
+                        record.nickname, record.answers
+                    ));
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -702,13 +852,13 @@ impl Run {
             for index in (0..self.streams.len()).rev() {
                 self.write_stream(index, usize::MAX)?;
             }
-            self.pair.drive_bounded(1_000_000);
+            self.drive_answering(1_000_000)?;
             self.absorb()?;
         }
         if !self.streams.is_empty() {
             return Err("streams could not be finished".into());
         }
-        if !self.pair.drive_bounded(5_000_000) {
+        if !self.drive_answering(5_000_000)? {
             return Err("the pair did not settle".into());
         }
         self.absorb()?;
@@ -737,15 +887,28 @@ impl Run {
                 return Err(format!("{}: never completed at the receiver", r.id));
             }
         }
+        for n in &self.report.nicknames {
+            let fine = match n.answers[..] {
+                [code] => code == n.expected || (self.report.reset && code == 408),
+                _ => false,
+            };
+            if !fine {
+                return Err(format!(
+                    "nickname {:?}: answers {:?}, expected {}",
+                    n.nickname, n.answers, n.expected
+                ));
+            }
+        }
         for (conn, name) in [(&self.pair.a.conn, "a"), (&self.pair.b.conn, "b")] {
             let left = (
                 conn.pending_messages(),
                 conn.pending_transactions(),
                 conn.incomplete_messages(),
+                conn.unanswered_nicknames(),
             );
-            if left != (0, 0, 0) {
+            if left != (0, 0, 0, 0) {
                 return Err(format!(
-                    "{name} left (messages, transactions, incomplete) = {left:?}"
+                    "{name} left (messages, transactions, incomplete, unanswered nicknames) = {left:?}"
                 ));
             }
             if self.report.reset != conn.is_closed() {
@@ -770,11 +933,19 @@ impl Run {
 fn bounds(conn: &Connection, name: &str) -> Result<(), String> {
     let config = conn.config();
     let sessions = conn.sessions().count();
-    if conn.pending_transactions() > config.max_pending_transactions + sessions {
+    let limit = config.max_pending_transactions + sessions + config.max_pending_nicknames;
+    if conn.pending_transactions() > limit {
         return Err(format!(
-            "{name}: {} pending transactions, limit {} + {sessions} sessions",
+            "{name}: {} pending transactions, limit {} + {sessions} sessions + {} nicknames",
             conn.pending_transactions(),
-            config.max_pending_transactions
+            config.max_pending_transactions,
+            config.max_pending_nicknames
+        ));
+    }
+    if conn.unanswered_nicknames() > config.max_pending_nicknames {
+        return Err(format!(
+            "{name}: {} unanswered NICKNAME requests",
+            conn.unanswered_nicknames()
         ));
     }
     if conn.incomplete_messages() > config.max_incomplete_messages * sessions {
