@@ -133,6 +133,13 @@ async fn scenario<R: Runtime>(rt: R) {
     .await;
     assert_eq!((code, failed), (413, big_id));
 
+    // Bob is a participant, not a chat room: NICKNAME is not his to grant
+    // (RFC 7701), and Alice is told so.
+    match timeout(&rt, WAIT, alice.set_nickname("alice")).await {
+        Some(Err(msrp_endpoint::Error::Refused { code, .. })) => assert_eq!(code, 501),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
     let rest = alice.end().await;
     assert!(
         matches!(rest.last(), Some(ChatEvent::Ended { .. })),

@@ -434,15 +434,25 @@ impl Session {
     ///
     /// A nickname that cannot be sent (a control character such as CR or
     /// LF) gives [`CommandError::InvalidNickname`] at once.
-    pub async fn set_nickname(&self, nickname: &str) -> Result<(), Error> {
+    ///
+    /// The request goes out when this is called; the future (which borrows
+    /// nothing) waits for the answer, so a task can go on reading the
+    /// session meanwhile.
+    pub fn set_nickname(
+        &self,
+        nickname: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send + 'static {
         let (reply, rx) = oneshot::channel();
-        self.transport.driver().send(Command::SetNickname {
+        let driver = self.transport.driver().clone();
+        let sent = driver.send(Command::SetNickname {
             session: self.transport.session(),
             nickname: nickname.to_owned(),
             reply,
-        })?;
-        rx.await
-            .map_err(|_| self.transport.driver().closed_error())?
+        });
+        async move {
+            sent?;
+            rx.await.map_err(|_| driver.closed_error())?
+        }
     }
 
     /// Answers a NICKNAME request that arrived as [`Incoming::Nickname`]

@@ -286,6 +286,20 @@ impl Chat {
             .unbounded_send(Command::Displayed(imdn_message_id.to_owned()));
     }
 
+    /// Asks the chat room (the peer, a conference focus) for a nickname
+    /// (RFC 7701 NICKNAME): `Ok` once granted; refused as
+    /// `Error::Refused` with 424 (malformed), 425 (reserved or in use) or
+    /// another code. An empty nickname drops the current one.
+    pub async fn set_nickname(&self, nickname: &str) -> Result<(), Error> {
+        let (reply, rx) = oneshot::channel();
+        self.commands
+            .unbounded_send(Command::Nickname(nickname.to_owned(), reply))
+            .map_err(|_| Error::Closed(msrp_proto::connection::CloseReason::LocallyClosed))?;
+        rx.await.unwrap_or(Err(Error::Closed(
+            msrp_proto::connection::CloseReason::LocallyClosed,
+        )))
+    }
+
     /// The next event; `None` once the stream has ended and every event was
     /// taken.
     pub async fn next_event(&mut self) -> Option<ChatEvent> {

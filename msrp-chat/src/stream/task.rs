@@ -24,6 +24,7 @@ pub(super) enum Command {
     ),
     Typing,
     Displayed(String),
+    Nickname(String, oneshot::Sender<Result<(), msrp_endpoint::Error>>),
     End,
 }
 
@@ -111,6 +112,13 @@ impl<R: Runtime> Task<R> {
                     }
                     Some(Command::Typing) => self.chat.handle_typing(self.rt.now(), wall_clock()),
                     Some(Command::Displayed(id)) => self.chat.mark_displayed(&id, wall_clock()),
+                    Some(Command::Nickname(nickname, reply)) => {
+                        // The answer is awaited apart: the chat goes on meanwhile.
+                        let answer = session.set_nickname(&nickname);
+                        self.rt.spawn(Box::pin(async move {
+                            let _ = reply.send(answer.await);
+                        }));
+                    }
                     Some(Command::End) | None => {
                         self.end().await;
                     }
