@@ -329,10 +329,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn config(max_message: usize, send_window: usize) -> DesktopConfig {
-        let mut config = DesktopConfig::default();
-        config.max_message = max_message;
-        config.send_window = send_window;
-        config
+        DesktopConfig {
+            max_message,
+            send_window,
+            ..DesktopConfig::default()
+        }
     }
 
     #[test]
