@@ -323,8 +323,15 @@ fn poll_inbound<S: AsyncWrite + Unpin>(
                 Poll::Pending => return Poll::Pending,
             }
         }
-        *pending = None;
-        return Poll::Ready(Step::Written(std::mem::take(written)));
+        // Written (a socket with a buffer of its own passes it on now).
+        return match Pin::new(&mut *socket).poll_flush(cx) {
+            Poll::Ready(Ok(())) => {
+                *pending = None;
+                Poll::Ready(Step::Written(std::mem::take(written)))
+            }
+            Poll::Ready(Err(err)) => Poll::Ready(Step::LocalError(err)),
+            Poll::Pending => Poll::Pending,
+        };
     }
     match session.poll_next_unpin(cx) {
         Poll::Ready(Some(item)) => Poll::Ready(Step::Incoming(item)),

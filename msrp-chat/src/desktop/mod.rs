@@ -309,7 +309,9 @@ impl<R: Runtime> DesktopStream<R> {
 
     /// Prepares the answering side for `offer` and returns the SDP answer:
     /// the role opposite to the offered one, passive (it waits for the peer
-    /// to bind) unless the offer is passive.
+    /// to bind) unless the offer is passive. An offer this side cannot take
+    /// (not `m=application`, no `application/x-rfb`, the other transport,
+    /// port 0) is an error: answer it with [`reject`](crate::sdp::reject).
     pub async fn answer(&mut self, offer: &MsrpMedia) -> Result<MsrpMedia, StreamError> {
         if offer.is_rejected() {
             return Err(StreamError::Sdp("the offered stream has port 0".into()));
