@@ -119,16 +119,22 @@ fn offer_answer_and_start_give_the_sipsimple_roles() {
     on_tokio(offer_answer_start(msrp_tokio::Tokio));
 }
 
-/// The VNC server writes all it can, the viewer reads nothing: the server's
-/// socket stops being read with the bridges' buffers within their bounds,
-/// and once the viewer reads, everything arrives in order.
-async fn backpressure<R: Runtime>(rt: R) {
+/// The VNC server writes all it can, the viewer reads nothing (or, with
+/// `viewer_writes`, the other way round): the writer's socket stops being
+/// read with the bridges' buffers within their bounds, and once the reader
+/// reads, everything arrives in order.
+async fn backpressure<R: Runtime>(rt: R, viewer_writes: bool) {
     let config = DesktopConfig::default();
     let (viewer, server) = pair(&rt, config.clone()).await;
-    let (mut vnc, vnc_end) = sockets(&rt).await;
-    let (mut viewer_app, viewer_end) = sockets(&rt).await;
+    let (vnc, vnc_end) = sockets(&rt).await;
+    let (viewer_app, viewer_end) = sockets(&rt).await;
     let server_bridge = server.spawn(vnc_end);
     let viewer_bridge = viewer.spawn(viewer_end);
+    let (mut vnc, server_bridge, mut viewer_app, viewer_bridge) = if viewer_writes {
+        (viewer_app, viewer_bridge, vnc, server_bridge)
+    } else {
+        (vnc, server_bridge, viewer_app, viewer_bridge)
+    };
 
     // Far more than every buffer on the way, kernel ones included.
     const TOTAL: u64 = 256 << 20;
@@ -165,9 +171,14 @@ async fn backpressure<R: Runtime>(rt: R) {
     sleep(&rt, Duration::from_millis(500)).await;
     let (server_stats, viewer_stats) = (server_bridge.stats(), viewer_bridge.stats());
     eprintln!(
-        "{}: the VNC server stopped after {stalled} bytes; the server's bridge read \
-         {read} (peak in flight {}), the viewer's wrote {} (peak held {})",
+        "{} ({}): the writer stopped after {stalled} bytes; its bridge read \
+         {read} (peak in flight {}), the other wrote {} (peak held {})",
         rt.name(),
+        if viewer_writes {
+            "viewer writes"
+        } else {
+            "server writes"
+        },
         server_stats.peak_in_flight,
         viewer_stats.bytes_from_peer,
         viewer_stats.peak_to_socket
@@ -227,12 +238,17 @@ async fn backpressure<R: Runtime>(rt: R) {
 
 #[test]
 fn a_viewer_that_does_not_read_stops_the_vnc_server_being_read_on_tokio() {
-    on_tokio(backpressure(msrp_tokio::Tokio));
+    on_tokio(backpressure(msrp_tokio::Tokio, false));
+}
+
+#[test]
+fn a_vnc_server_that_does_not_read_stops_the_viewer_being_read_on_tokio() {
+    on_tokio(backpressure(msrp_tokio::Tokio, true));
 }
 
 #[test]
 fn a_viewer_that_does_not_read_stops_the_vnc_server_being_read_on_smol() {
-    smol::block_on(backpressure(msrp_async_std::AsyncIo::smol()));
+    smol::block_on(backpressure(msrp_async_std::AsyncIo::smol(), false));
 }
 
 /// The viewer closes: the VNC server's socket is closed too.
