@@ -17,6 +17,7 @@
 
 pub mod chat;
 pub mod cpim;
+pub mod desktop;
 // The fuzz oracles: compiled in every build so the harness is type-checked
 // and run by `cargo test` on stable (see the module docs).
 #[doc(hidden)]

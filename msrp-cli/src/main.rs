@@ -16,6 +16,7 @@ mod args;
 mod bench;
 mod certs;
 mod demo;
+mod desktop;
 mod error;
 mod file_source;
 mod json;
@@ -47,6 +48,7 @@ enum Command {
     Send(send::SendArgs),
     Bench(bench::BenchArgs),
     Demo(demo::DemoArgs),
+    Desktop(desktop::DesktopArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Send(args) => ("send", runtime::block_on(args)),
         Command::Bench(args) => ("bench", runtime::block_on(args)),
         Command::Demo(args) => ("demo", runtime::tokio_block_on(demo::run(args))),
+        Command::Desktop(args) => ("desktop", desktop::run(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
