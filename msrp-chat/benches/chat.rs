@@ -54,7 +54,11 @@ fn sans_io(c: &mut Criterion) {
                 .send_message(ChatMessage::text("Hello, how are you today?"), now, wall)
                 .expect("sent");
             let transmit = alice.poll_transmit().expect("a transmit");
-            let body = transmit.message.body_bytes().cloned().unwrap_or_else(Bytes::new);
+            let body = transmit
+                .message
+                .body_bytes()
+                .cloned()
+                .unwrap_or_else(Bytes::new);
             bob.handle_received(transmit.message.content_type(), body, now, wall);
             let received = bob.poll_event();
             alice.handle_outcome(&id, msrp_proto::connection::Outcome::Delivered);
@@ -66,11 +70,24 @@ fn sans_io(c: &mut Criterion) {
 
 async fn pair() -> (Chat, Chat) {
     let rt = msrp_tokio::Tokio;
-    let mut a = ChatStream::new(rt, ChatConfig::new(identity("alice")), EndpointConfig::default(), None);
-    let mut b = ChatStream::new(rt, ChatConfig::new(identity("bob")), EndpointConfig::default(), None);
+    let mut a = ChatStream::new(
+        rt,
+        ChatConfig::new(identity("alice")),
+        EndpointConfig::default(),
+        None,
+    );
+    let mut b = ChatStream::new(
+        rt,
+        ChatConfig::new(identity("bob")),
+        EndpointConfig::default(),
+        None,
+    );
     let offer = a.offer().await.expect("offer");
     let answer = b.answer(&offer).await.expect("answer");
-    let (alice, bob) = tokio::join!(a.start(&answer, identity("bob")), b.start(&offer, identity("alice")));
+    let (alice, bob) = tokio::join!(
+        a.start(&answer, identity("bob")),
+        b.start(&offer, identity("alice"))
+    );
     (alice.expect("alice"), bob.expect("bob"))
 }
 
