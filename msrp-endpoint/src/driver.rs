@@ -53,6 +53,10 @@ const READ_BLOCK: usize = 128 * 1024;
 const READ_PER_ROUND: usize = 4 * READ_SIZE;
 /// Reads per round at most.
 const READS_PER_ROUND: usize = 16;
+/// How long what the connection handed out before the peer's end of stream
+/// may take to be written before the end is taken in anyway: a peer that
+/// closed its side and stopped reading must not keep the connection open.
+const EOF_FLUSH_LIMIT: Duration = Duration::from_secs(10);
 /// Rounds of work per poll before yielding to other tasks.
 const BUDGET: usize = 64;
 
@@ -249,8 +253,9 @@ pub(crate) struct Driver {
     readable: Direction,
     writable: Direction,
     read_done: bool,
-    /// The peer's end of stream, held back until `out` is written.
-    eof_deferred: bool,
+    /// The peer's end of stream, held back until `out` is written or, for a
+    /// peer that stopped reading, until this instant.
+    eof_deferred: Option<Instant>,
     out: VecDeque<Bytes>,
     out_len: usize,
     needs_flush: bool,
@@ -312,7 +317,7 @@ impl Driver {
             policy: setup.policy,
             event_capacity: setup.event_capacity.max(1),
             read_done: false,
-            eof_deferred: false,
+            eof_deferred: None,
             out: VecDeque::new(),
             out_len: 0,
             needs_flush: false,
@@ -820,7 +825,7 @@ impl Driver {
                 // What the connection already handed out goes to the socket
                 // first: a message counts as sent on a clean close only if
                 // its last byte left before the close was taken in.
-                self.eof_deferred = true;
+                self.eof_deferred = Some(self.now() + EOF_FLUSH_LIMIT);
                 self.take_deferred_eof();
                 Some(0)
             }
@@ -839,11 +844,15 @@ impl Driver {
     /// Gives the connection the peer's end of stream once the bytes it had
     /// handed out before are written.
     fn take_deferred_eof(&mut self) -> bool {
-        if !self.eof_deferred || !self.out.is_empty() || self.needs_flush {
+        let Some(limit) = self.eof_deferred else {
+            return false;
+        };
+        let now = self.now();
+        let written = self.out.is_empty() && !self.needs_flush;
+        if !written && now < limit {
             return false;
         }
-        self.eof_deferred = false;
-        let now = self.now();
+        self.eof_deferred = None;
         self.conn.handle_eof(now);
         true
     }
@@ -855,7 +864,7 @@ impl Driver {
             let now = self.now();
             // After the peer's end of stream, only what was handed out
             // before it still goes (see `take_deferred_eof`).
-            while self.out_len < WRITE_BATCH && !self.eof_deferred {
+            while self.out_len < WRITE_BATCH && self.eof_deferred.is_none() {
                 let Some(bytes) = self.conn.poll_transmit(now) else {
                     break;
                 };
@@ -909,13 +918,16 @@ impl Driver {
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
-        let Some(at) = self.conn.poll_timeout() else {
+        let conn_at = self.conn.poll_timeout();
+        let Some(at) = [conn_at, self.eof_deferred].into_iter().flatten().min() else {
             return false;
         };
         let now = self.now();
         // Compare with the clock first: a timer polled late must still fire.
         if at <= now {
-            self.conn.handle_timeout(now);
+            if conn_at.is_some_and(|c| c <= now) {
+                self.conn.handle_timeout(now);
+            }
             return true;
         }
         // The runtime's timer is moved only to an earlier instant: one set
@@ -927,7 +939,7 @@ impl Driver {
             self.timer_at = Some(at);
         }
         if self.timer.poll_fire(cx).is_ready() {
-            if self.timer_at.take() == Some(at) {
+            if self.timer_at.take() == Some(at) && conn_at == Some(at) {
                 let now = self.now();
                 self.conn.handle_timeout(now.max(at));
             }
@@ -962,7 +974,7 @@ impl Driver {
                 self.conn.handle_reset(now);
                 self.out.clear();
                 self.out_len = 0;
-                self.eof_deferred = false;
+                self.eof_deferred = None;
                 progress = true;
             }
         }
