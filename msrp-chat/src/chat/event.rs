@@ -6,8 +6,9 @@ use crate::iscomposing::State;
 
 use super::message::ReceivedMessage;
 
-/// A chat message's id: what `send_message` returns, carried as the MSRP
-/// Message-ID and, when notifications are asked for, the `imdn.Message-ID`.
+/// A chat message's id: what `send_message` returns, and the
+/// `imdn.Message-ID` when notifications are asked for. (The MSRP
+/// Message-ID is the transport's own.)
 pub type MessageId = String;
 
 /// What a chat session reports.

@@ -18,7 +18,10 @@ use super::wall_clock;
 
 /// What the [`Chat`](super::Chat) handle asks of the task.
 pub(super) enum Command {
-    Send(Box<ChatMessage>, oneshot::Sender<Result<MessageId, ChatError>>),
+    Send(
+        Box<ChatMessage>,
+        oneshot::Sender<Result<MessageId, ChatError>>,
+    ),
     Typing,
     Displayed(String),
     End,
@@ -91,7 +94,8 @@ impl<R: Runtime> Task<R> {
                 item = session.next().fuse() => match item {
                     Some(Incoming::Message(message)) => {
                         let content_type = message.content_type().unwrap_or("text/plain").to_owned();
-                        self.chat.handle_received(&content_type, message.body, self.rt.now(), wall_clock());
+                        let id = message.message.as_str().to_owned();
+                        self.chat.handle_received_message(Some(&id), &content_type, message.body, self.rt.now(), wall_clock());
                     }
                     Some(_) => {}
                     None => {
