@@ -538,6 +538,8 @@ async fn converse<R: Runtime, V: View>(
     let mut queued: FuturesUnordered<Queued> = FuturesUnordered::new();
     let mut seq = 0u64;
     let mut leave: Option<Leave> = None;
+    // Commands are read once "started" is out: nothing is said before it.
+    let mut started = false;
     // The end message's id: its outcome is nobody's business.
     let mut end_id: Option<MessageId> = None;
     let mut send = |chat: &Chat, view: &mut V, message: ChatMessage, what: What| {
@@ -557,7 +559,7 @@ async fn converse<R: Runtime, V: View>(
             break;
         }
         let step = {
-            let reading = leave.is_none();
+            let reading = started && leave.is_none();
             let event = chat.next_event().fuse();
             let command = async {
                 if reading {
@@ -610,7 +612,10 @@ async fn converse<R: Runtime, V: View>(
                 view.ended(Some(reason));
                 return Err(CliError::failed(reason));
             }
-            Step::Event(Some(ChatEvent::Started)) => view.started(chat.remote_path()),
+            Step::Event(Some(ChatEvent::Started)) => {
+                started = true;
+                view.started(chat.remote_path());
+            }
             Step::Event(Some(ChatEvent::Ended { reason })) => {
                 return finish(view, leave, reason);
             }

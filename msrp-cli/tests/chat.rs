@@ -20,6 +20,17 @@ fn a_chat_over_tcp() {
 }
 
 #[test]
+fn a_chat_between_async_std_and_smol() {
+    let alice = Person::start(
+        "Alice",
+        &["--listen", "127.0.0.1:0", "--runtime", "async-std"],
+        &[],
+    );
+    let bob = Person::start("Bob", &["--to-path", &alice.path, "--runtime", "smol"], &[]);
+    conversation(alice, bob);
+}
+
+#[test]
 fn a_chat_over_tls() {
     let dir = TempDir::new("chat-tls");
     let (cert, key) = certificate(&dir);

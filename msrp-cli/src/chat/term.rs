@@ -719,8 +719,12 @@ impl View for TermView {
         self.print(&[format!("  ✗ not delivered: {snip} {}{code}", clean(reason))]);
     }
 
-    fn progress(&mut self, id: &str, confirmed: u64, _total: Option<u64>) {
+    fn progress(&mut self, id: &str, confirmed: u64, total: Option<u64>) {
         if let Some(bar) = self.bars.get(id) {
+            // The MSRP message's size: the file in its CPIM wrapper.
+            if let Some(total) = total {
+                bar.bar.set_length(total);
+            }
             bar.bar.set_position(confirmed);
             bar.bar.force_draw();
             self.redraw();

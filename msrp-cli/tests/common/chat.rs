@@ -90,9 +90,12 @@ impl Person {
 /// Alice types, Bob sends a file and tries what is not allowed, then Bob's
 /// input ends and both end cleanly.
 pub fn conversation(mut alice: Person, mut bob: Person) {
-    let started = until(&mut alice.msrp, "Alice's start", |e| is(e, "started"));
+    // "started" comes first, before anything said or heard.
+    let started = alice.msrp.event();
+    assert!(is(&started, "started"), "{started}");
     assert_eq!(started["remote_path"], Value::from(words(&bob.path)));
-    let started = until(&mut bob.msrp, "Bob's start", |e| is(e, "started"));
+    let started = bob.msrp.event();
+    assert!(is(&started, "started"), "{started}");
     assert_eq!(started["remote_path"], Value::from(words(&alice.path)));
 
     bob.say("hello from Bob");
