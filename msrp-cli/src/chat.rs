@@ -146,8 +146,8 @@ pub(crate) struct ChatArgs {
     #[arg(long, value_name = "NAME")]
     name: Option<String>,
 
-    /// Your address, the URI of CPIM From [default: sip:USER@localhost, USER
-    /// from the environment].
+    /// Your address, the URI of CPIM From. Default: sip:USER@localhost, with
+    /// USER from the environment.
     #[arg(long, value_name = "URI")]
     identity: Option<String>,
 
@@ -164,7 +164,8 @@ pub(crate) struct ChatArgs {
     /// Give up when no peer comes (connects and binds) within this long;
     /// once the chat runs, end it when nothing arrives for this long (both
     /// sides send keep-alives every third of it, so only a peer that
-    /// vanished is noticed). 0 waits forever.
+    /// vanished is noticed; a relay answers them itself, so behind one it
+    /// goes unnoticed). 0 waits forever.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = args::seconds_or_never)]
     idle_timeout: Duration,
 
@@ -208,7 +209,7 @@ const FOREVER: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 const KEEPALIVE: Duration = Duration::from_secs(60);
 
 /// How long leaving may wait for the outcomes of what was sent.
-const END_WAIT: Duration = Duration::from_secs(40);
+const END_WAIT: Duration = Duration::from_secs(15);
 
 /// Who the peer is until its messages say (no SIP dialog tells).
 const PEER_URI: &str = "sip:peer@localhost";
@@ -520,6 +521,8 @@ enum Leave {
 
 type Queued = Pin<Box<dyn Future<Output = (Outgoing, Result<MessageId, ChatError>)> + Send>>;
 
+// One at a time, moved once: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Nothing,
     Queued((Outgoing, Result<MessageId, ChatError>)),

@@ -12,6 +12,10 @@ use super::message::ReceivedMessage;
 pub type MessageId = String;
 
 /// What a chat session reports.
+// A received message is the largest variant and the most common one:
+// boxing it would cost an allocation per message to save a few hundred
+// bytes in a short queue.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChatEvent {
