@@ -716,7 +716,10 @@ impl View for TermView {
         } else {
             format!(" ({code})")
         };
-        self.print(&[format!("  ✗ not delivered: {snip} {}{code}", clean(reason))]);
+        self.print(&[format!(
+            "  ✗ not delivered: {snip}: {}{code}",
+            clean(reason)
+        )]);
     }
 
     fn progress(&mut self, id: &str, confirmed: u64, total: Option<u64>) {
