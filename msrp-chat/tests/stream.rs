@@ -93,6 +93,10 @@ async fn scenario<R: Runtime>(rt: R) {
     .await;
     assert_eq!(received.text(), Some(text));
     assert_eq!(received.sender, alice_id());
+    assert!(received.id.is_some(), "the MSRP Message-ID comes along");
+    // Each side knows the other's path: its own, seen from across.
+    assert_eq!(alice.remote_path(), bob.local_path());
+    assert_eq!(bob.remote_path(), alice.local_path());
     let delivered = wait_for(&rt, &mut alice, "its delivery", |e| match e {
         ChatEvent::Delivered { id } => Some(id.clone()),
         ChatEvent::NotDelivered { reason, .. } => panic!("not delivered: {reason}"),

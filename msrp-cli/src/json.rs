@@ -1,6 +1,6 @@
-//! The JSON lines `msrp listen` and `msrp send` print, and the writer that
-//! flushes each line at once (a script reading the pipe must see line 1
-//! before the peer connects).
+//! The JSON lines `msrp listen` and `msrp send` print (`msrp chat` has its
+//! own events in `chat.rs`), and the writer that flushes each line at once
+//! (a script reading the pipe must see line 1 before the peer connects).
 
 use std::io::{self, Write};
 
@@ -73,8 +73,8 @@ impl Out {
         Self::write(text);
     }
 
-    /// Prints an event as one JSON object.
-    pub(crate) fn event(&self, event: &Event) {
+    /// Prints an event (of `listen`, `send` or `chat`) as one JSON object.
+    pub(crate) fn event(&self, event: &impl Serialize) {
         // Serializing these plain structs cannot fail.
         let text = serde_json::to_string(event).unwrap_or_default();
         Self::write(&text);

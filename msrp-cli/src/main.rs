@@ -1,10 +1,11 @@
 //! `msrp`: talk to MSRP peers, parse MSRP traffic, benchmark and demo.
 //!
-//! `listen` and `send` print a plain first line (this side's path) and then
-//! JSON lines on stdout (one object per line) so that scripts can consume
-//! them; errors go to stderr with a non-zero exit status (2 for bad
-//! arguments, 1 for everything else). `listen`, `send` and `bench` are
-//! written once over `msrp_endpoint::Runtime` and run on the runtime
+//! `listen`, `send` and `chat` print a plain first line (this side's path)
+//! and then JSON lines on stdout (one object per line) so that scripts can
+//! consume them (`chat` shows a chat screen instead when a person is at the
+//! terminal); errors go to stderr with a non-zero exit status (2 for bad
+//! arguments, 1 for everything else). `listen`, `send`, `chat` and `bench`
+//! are written once over `msrp_endpoint::Runtime` and run on the runtime
 //! `--runtime` names (see `runtime.rs`); `demo` runs on tokio.
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,7 @@ use clap::{Parser, Subcommand};
 mod args;
 mod bench;
 mod certs;
+mod chat;
 mod demo;
 mod desktop;
 mod error;
@@ -32,7 +34,8 @@ mod writer;
 /// MSRP (RFC 4975) from the command line.
 ///
 /// Try `msrp demo`; for two processes, start `msrp listen --bind 127.0.0.1:0`
-/// and pass the path it prints to `msrp send --to-path`.
+/// and pass the path it prints to `msrp send --to-path`; to chat, start
+/// `msrp chat --listen 127.0.0.1:0` and pass its path to `msrp chat --to-path`.
 #[derive(Debug, Parser)]
 #[command(name = "msrp", version, about, long_about)]
 struct Cli {
@@ -49,6 +52,7 @@ enum Command {
     Bench(bench::BenchArgs),
     Demo(demo::DemoArgs),
     Desktop(desktop::DesktopArgs),
+    Chat(chat::ChatArgs),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +71,11 @@ fn main() -> ExitCode {
         Command::Bench(args) => ("bench", runtime::block_on(args)),
         Command::Demo(args) => ("demo", runtime::tokio_block_on(demo::run(args))),
         Command::Desktop(args) => ("desktop", desktop::run(args)),
+        Command::Chat(mut args) => {
+            // Before any thread starts: the only time it can be read.
+            args.local_offset = chat::local_offset();
+            ("chat", runtime::block_on(args))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

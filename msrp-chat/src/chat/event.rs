@@ -6,11 +6,16 @@ use crate::iscomposing::State;
 
 use super::message::ReceivedMessage;
 
-/// A chat message's id: what `send_message` returns, carried as the MSRP
-/// Message-ID and, when notifications are asked for, the `imdn.Message-ID`.
+/// A chat message's id: what `send_message` returns, and the
+/// `imdn.Message-ID` when notifications are asked for. (The MSRP
+/// Message-ID is the transport's own.)
 pub type MessageId = String;
 
 /// What a chat session reports.
+// A received message is the largest variant and the most common one:
+// boxing it would cost an allocation per message to save a few hundred
+// bytes in a short queue.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ChatEvent {

@@ -109,6 +109,11 @@ impl ChatMessage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ReceivedMessage {
+    /// Its MSRP Message-ID, when the transport passed it in
+    /// ([`ChatSession::handle_received_message`](super::ChatSession::handle_received_message);
+    /// the stream layer does). Not the id the sender's `send_message` gave:
+    /// only an IMDN request carries that ([`imdn_message_id`](Self::imdn_message_id)).
+    pub id: Option<String>,
     /// Who sent it: CPIM `From`, or the peer when it came unwrapped.
     pub sender: Address,
     /// Whom it is for: CPIM `To`, or this side.

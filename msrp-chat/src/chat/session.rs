@@ -264,16 +264,30 @@ impl ChatSession {
         now: Instant,
         wall: OffsetDateTime,
     ) {
+        self.handle_received_message(None, content_type, body, now, wall);
+    }
+
+    /// [`handle_received`](Self::handle_received) with the message's MSRP
+    /// Message-ID, which [`ReceivedMessage::id`] then carries.
+    pub fn handle_received_message(
+        &mut self,
+        id: Option<&str>,
+        content_type: &str,
+        body: Bytes,
+        now: Instant,
+        wall: OffsetDateTime,
+    ) {
         self.wall_at = Some((now, wall));
         let Stage::Started(peer) = &self.stage else {
             return;
         };
         let peer = peer.as_ref().clone();
         let media = media_type(content_type);
+        let id = id.map(str::to_owned);
         if media == cpim::CONTENT_TYPE {
-            self.received_cpim(&peer, &body, now, wall);
+            self.received_cpim(&peer, id, &body, now, wall);
         } else {
-            self.received_plain(&peer, content_type, body, now, wall);
+            self.received_plain(&peer, id, content_type, body, now, wall);
         }
         self.drain_receiver();
     }
@@ -485,6 +499,7 @@ impl ChatSession {
     fn received_plain(
         &mut self,
         peer: &Peer,
+        id: Option<String>,
         content_type: &str,
         body: Bytes,
         now: Instant,
@@ -505,6 +520,7 @@ impl ChatSession {
         self.drain_receiver();
         self.events
             .push_back(ChatEvent::MessageReceived(ReceivedMessage {
+                id,
                 sender: peer.identity.clone(),
                 recipients: vec![self.config.identity.clone()],
                 courtesy_recipients: Vec::new(),
@@ -518,7 +534,14 @@ impl ChatSession {
             }));
     }
 
-    fn received_cpim(&mut self, peer: &Peer, body: &Bytes, now: Instant, wall: OffsetDateTime) {
+    fn received_cpim(
+        &mut self,
+        peer: &Peer,
+        id: Option<String>,
+        body: &Bytes,
+        now: Instant,
+        wall: OffsetDateTime,
+    ) {
         let limits = cpim::Limits::default();
         let message = match Message::decode_bytes(body, &limits) {
             Ok(message) => message,
@@ -573,6 +596,7 @@ impl ChatSession {
         let imdn_message_id = request.as_ref().map(|r| r.message_id().to_owned());
         let dispositions = request.as_ref().map(imdn::Request::dispositions);
         let received = ReceivedMessage {
+            id,
             sender,
             recipients: if recipients.is_empty() {
                 vec![self.config.identity.clone()]

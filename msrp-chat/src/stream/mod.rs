@@ -20,6 +20,7 @@
 mod link;
 mod task;
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use futures_channel::{mpsc, oneshot};
@@ -234,6 +235,8 @@ impl<R: Runtime> ChatStream<R> {
 
     /// Runs the chat on a bound session.
     fn run(mut self, session: Session, peer: Peer) -> Chat {
+        let local_path = session.local_path().iter().cloned().collect();
+        let remote_path = session.remote_path().iter().cloned().collect();
         let (now, wall) = (self.rt.now(), wall_clock());
         self.session.start(peer, now, wall);
         let (commands, command_rx) = mpsc::unbounded();
@@ -248,6 +251,8 @@ impl<R: Runtime> ChatStream<R> {
             commands,
             events,
             done: Some(done),
+            local_path,
+            remote_path,
         }
     }
 }
@@ -261,16 +266,42 @@ pub struct Chat {
     commands: mpsc::UnboundedSender<Command>,
     events: mpsc::Receiver<ChatEvent>,
     done: Option<oneshot::Receiver<()>>,
+    local_path: Vec<MsrpUri>,
+    remote_path: Vec<MsrpUri>,
 }
 
 impl Chat {
     /// Sends a message; its fate comes later as an event.
-    pub async fn send_message(&self, message: ChatMessage) -> Result<MessageId, ChatError> {
+    ///
+    /// The message is queued when this is called, in call order; the
+    /// future only brings its id and borrows nothing, so that the
+    /// application can read events ([`next_event`](Self::next_event))
+    /// while it waits.
+    pub fn send_message(
+        &self,
+        message: ChatMessage,
+    ) -> impl Future<Output = Result<MessageId, ChatError>> + Send + 'static + use<> {
         let (reply, rx) = oneshot::channel();
-        self.commands
+        let queued = self
+            .commands
             .unbounded_send(Command::Send(Box::new(message), reply))
-            .map_err(|_| ChatError::Ended)?;
-        rx.await.unwrap_or(Err(ChatError::Ended))
+            .is_ok();
+        async move {
+            if !queued {
+                return Err(ChatError::Ended);
+            }
+            rx.await.unwrap_or(Err(ChatError::Ended))
+        }
+    }
+
+    /// This side's full path (the MSRP session's From-Path).
+    pub fn local_path(&self) -> &[MsrpUri] {
+        &self.local_path
+    }
+
+    /// The peer's full path (the MSRP session's To-Path).
+    pub fn remote_path(&self) -> &[MsrpUri] {
+        &self.remote_path
     }
 
     /// The user is typing (isComposing, RFC 3994).

@@ -95,7 +95,8 @@ impl<R: Runtime> Task<R> {
                 item = session.next().fuse() => match item {
                     Some(Incoming::Message(message)) => {
                         let content_type = message.content_type().unwrap_or("text/plain").to_owned();
-                        self.chat.handle_received(&content_type, message.body, self.rt.now(), wall_clock());
+                        let id = message.message.as_str().to_owned();
+                        self.chat.handle_received_message(Some(&id), &content_type, message.body, self.rt.now(), wall_clock());
                     }
                     Some(_) => {}
                     None => {

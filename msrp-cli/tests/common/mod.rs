@@ -3,6 +3,8 @@
 //! temporary folders, certificates made with rcgen.
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part
 
+pub mod chat;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
