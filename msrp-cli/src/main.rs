@@ -17,6 +17,8 @@ mod bench;
 mod certs;
 mod demo;
 mod error;
+mod file;
+mod file_sdp;
 mod file_source;
 mod json;
 mod listen;
@@ -47,6 +49,7 @@ enum Command {
     Send(send::SendArgs),
     Bench(bench::BenchArgs),
     Demo(demo::DemoArgs),
+    File(file::FileArgs),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +67,7 @@ fn main() -> ExitCode {
         Command::Send(args) => ("send", runtime::block_on(args)),
         Command::Bench(args) => ("bench", runtime::block_on(args)),
         Command::Demo(args) => ("demo", runtime::tokio_block_on(demo::run(args))),
+        Command::File(args) => ("file", args.run()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
