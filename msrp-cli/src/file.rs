@@ -41,7 +41,10 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 ///   msrp file receive --out-dir in --offer o.sdp --answer a.sdp
 ///   msrp file send big.iso --offer o.sdp --answer a.sdp
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment, about = "Send and receive files (RFC 5547), push and pull, with resume")]
+#[command(
+    verbatim_doc_comment,
+    about = "Send and receive files (RFC 5547), push and pull, with resume"
+)]
 pub(crate) struct FileArgs {
     #[command(subcommand)]
     command: FileCommand,
@@ -147,7 +150,10 @@ struct Common {
 /// Exit status 0 when the receiver confirmed the whole file; 1 otherwise;
 /// 2 for bad arguments.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment, about = "Send a file (push, or answer a pull with --pulled)")]
+#[command(
+    verbatim_doc_comment,
+    about = "Send a file (push, or answer a pull with --pulled)"
+)]
 pub(crate) struct SendArgs {
     /// The file.
     path: PathBuf,
@@ -216,7 +222,10 @@ pub(crate) struct SendArgs {
 /// Exit status 0 when the file is in place (verified, or unverified
 /// without a hash); 1 otherwise; 2 for bad arguments.
 #[derive(Debug, Args)]
-#[command(verbatim_doc_comment, about = "Receive a file (answer a push, or --pull one)")]
+#[command(
+    verbatim_doc_comment,
+    about = "Receive a file (answer a push, or --pull one)"
+)]
 pub(crate) struct ReceiveArgs {
     /// The folder for the file (it must exist).
     #[arg(long, value_name = "DIR")]
@@ -356,7 +365,10 @@ impl Output {
 }
 
 /// The endpoint settings and relay for one side.
-fn endpoint(common: &Common, offerer: bool) -> Result<(EndpointConfig, Option<RelaySettings>, Option<SocketAddr>), CliError> {
+fn endpoint(
+    common: &Common,
+    offerer: bool,
+) -> Result<(EndpointConfig, Option<RelaySettings>, Option<SocketAddr>), CliError> {
     let mut config = EndpointConfig::default();
     if let Some(size) = common.chunk_size {
         config.protocol.chunk_size = size;
@@ -446,7 +458,10 @@ async fn send<R: Runtime>(rt: R, args: SendArgs) -> Result<(), CliError> {
     info.disposition.clone_from(&args.disposition);
     info.icon.clone_from(&args.icon);
     let sha1 = sha1_hex(&info.sha1);
-    let state_dir = args.state_dir.clone().unwrap_or_else(file_sdp::default_state_dir);
+    let state_dir = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(file_sdp::default_state_dir);
 
     let (config, relay, listen) = endpoint(&args.common, !args.pulled)?;
     let mut sender = FileSender::new(rt.clone(), config, relay, path.clone(), info.clone());
@@ -493,21 +508,31 @@ async fn send<R: Runtime>(rt: R, args: SendArgs) -> Result<(), CliError> {
         confirmed,
     };
     let name = Some(info.name.clone());
-    let result = follow(&rt, transfer, &out, common.timeout, "sending", |event| match event {
-        Tick::Started(size, start) => Some(Event::Started {
-            name: name.clone(),
-            size,
-            sha1: Some(sha1.clone()),
-            start,
-        }),
-        Tick::Progress(bytes) => {
-            // What the receiver confirmed is all a resume may rely on.
-            if !args.pulled && record(bytes).save(&state_dir).is_err() {
-                eprintln!("msrp file send: cannot write the resume record in {}", state_dir.display());
+    let result = follow(
+        &rt,
+        transfer,
+        &out,
+        common.timeout,
+        "sending",
+        |event| match event {
+            Tick::Started(size, start) => Some(Event::Started {
+                name: name.clone(),
+                size,
+                sha1: Some(sha1.clone()),
+                start,
+            }),
+            Tick::Progress(bytes) => {
+                // What the receiver confirmed is all a resume may rely on.
+                if !args.pulled && record(bytes).save(&state_dir).is_err() {
+                    eprintln!(
+                        "msrp file send: cannot write the resume record in {}",
+                        state_dir.display()
+                    );
+                }
+                None
             }
-            None
-        }
-    })
+        },
+    )
     .await;
     match result {
         Ok(Done::Sent(size, seconds)) => {
@@ -618,15 +643,22 @@ async fn receive<R: Runtime>(rt: R, args: ReceiveArgs) -> Result<(), CliError> {
         .start(&remote)
         .await
         .map_err(|e| start_failed(&out, &e))?;
-    let result = follow(&rt, transfer, &out, common.timeout, "receiving", |event| match event {
-        Tick::Started(size, start) => Some(Event::Started {
-            name: selector.name.clone(),
-            size,
-            sha1: selector.sha1().map(|d| sha1_hex(&d)),
-            start,
-        }),
-        Tick::Progress(..) => None,
-    })
+    let result = follow(
+        &rt,
+        transfer,
+        &out,
+        common.timeout,
+        "receiving",
+        |event| match event {
+            Tick::Started(size, start) => Some(Event::Started {
+                name: selector.name.clone(),
+                size,
+                sha1: selector.sha1().map(|d| sha1_hex(&d)),
+                start,
+            }),
+            Tick::Progress(..) => None,
+        },
+    )
     .await;
     match result {
         Ok(Done::Received(path, size, verification, seconds)) => {

@@ -22,7 +22,10 @@ fn some_progress(p: &mut Msrp) -> u64 {
     loop {
         let event = p.event();
         assert!(
-            !matches!(event["event"].as_str(), Some("sent" | "received" | "failed")),
+            !matches!(
+                event["event"].as_str(),
+                Some("sent" | "received" | "failed")
+            ),
             "ended before any progress: {event}"
         );
         if event["event"] == "progress" {
@@ -36,8 +39,7 @@ fn some_progress(p: &mut Msrp) -> u64 {
 
 /// The `a=file-range` line of an SDP block.
 fn range_line(sdp: &[String]) -> Option<&str> {
-    sdp.iter()
-        .find_map(|l| l.strip_prefix("a=file-range:"))
+    sdp.iter().find_map(|l| l.strip_prefix("a=file-range:"))
 }
 
 /// Checks the interrupted receiver's last event and exit; the resume point.
@@ -115,7 +117,13 @@ fn a_pull_resumes_from_the_partial_copy_after_the_sender_was_killed() {
     let resume_from = interrupted(receive, have, &out);
 
     let mut receive = Msrp::start(&[
-        "file", "receive", "--out-dir", s(&out), "--pull", &digest, "--resume",
+        "file",
+        "receive",
+        "--out-dir",
+        s(&out),
+        "--pull",
+        &digest,
+        "--resume",
     ]);
     let mut send = Msrp::start(&["file", "send", s(&file), "--pulled"]);
     let (offer, answer) = exchange(&mut receive, &mut send, |o| o);
@@ -144,7 +152,10 @@ fn a_push_resuming_past_what_the_receiver_has_is_rejected() {
     let mut send = Msrp::start(&["file", "send", s(&file), "--resume-from", "5001"]);
     let mut receive = Msrp::start(&["file", "receive", "--out-dir", s(&out)]);
     let (_, answer) = exchange(&mut send, &mut receive, |o| o);
-    assert!(answer.iter().any(|l| l.starts_with("m=message 0 ")), "{answer:?}");
+    assert!(
+        answer.iter().any(|l| l.starts_with("m=message 0 ")),
+        "{answer:?}"
+    );
     let failed = outcome(&mut receive);
     assert!(
         failed["error"]

@@ -33,8 +33,10 @@ fn a_push_over_tcp_arrives_whole_with_its_sha1() {
         .join(":");
     assert!(offer.contains(&"a=sendonly".to_owned()), "{offer:?}");
     assert!(
-        offer.iter().any(|l| l.starts_with("a=file-selector:name:\"data.bin\"")
-            && l.ends_with(&format!("size:{} hash:sha-1:{colon_hex}", 3 << 20))),
+        offer
+            .iter()
+            .any(|l| l.starts_with("a=file-selector:name:\"data.bin\"")
+                && l.ends_with(&format!("size:{} hash:sha-1:{colon_hex}", 3 << 20))),
         "{offer:?}"
     );
     assert!(offer.iter().any(|l| l.starts_with("a=file-transfer-id:")));
@@ -65,14 +67,34 @@ fn a_pull_over_tls_asks_by_hash_and_gets_the_file() {
     std::fs::create_dir(&out).unwrap();
 
     let mut receive = Msrp::start(&[
-        "file", "receive", "--out-dir", s(&out), "--pull", &digest, "--tls", "--ca", &cert,
+        "file",
+        "receive",
+        "--out-dir",
+        s(&out),
+        "--pull",
+        &digest,
+        "--tls",
+        "--ca",
+        &cert,
     ]);
     let mut send = Msrp::start(&[
-        "file", "send", s(&file), "--pulled", "--tls", "--cert", &cert, "--key", &key,
+        "file",
+        "send",
+        s(&file),
+        "--pulled",
+        "--tls",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
     ]);
     let (offer, answer) = exchange(&mut receive, &mut send, |o| o);
     assert!(offer.contains(&"a=recvonly".to_owned()), "{offer:?}");
-    assert!(offer.iter().any(|l| l.starts_with("m=message") && l.contains("TCP/TLS/MSRP")));
+    assert!(
+        offer
+            .iter()
+            .any(|l| l.starts_with("m=message") && l.contains("TCP/TLS/MSRP"))
+    );
     assert!(answer.contains(&"a=sendonly".to_owned()), "{answer:?}");
     assert!(
         answer.iter().any(|l| l.starts_with("a=path:msrps://")),
@@ -98,18 +120,41 @@ fn a_push_over_tls_with_sdp_in_files() {
     std::fs::create_dir(&out).unwrap();
     let (offer, answer) = (dir.str("offer.sdp"), dir.str("answer.sdp"));
     let mut receive = Msrp::start(&[
-        "file", "receive", "--out-dir", s(&out), "--offer", &offer, "--answer", &answer,
-        "--tls", "--cert", &cert, "--key", &key,
+        "file",
+        "receive",
+        "--out-dir",
+        s(&out),
+        "--offer",
+        &offer,
+        "--answer",
+        &answer,
+        "--tls",
+        "--cert",
+        &cert,
+        "--key",
+        &key,
     ]);
     let mut send = Msrp::start(&[
-        "file", "send", s(&file), "--offer", &offer, "--answer", &answer, "--tls", "--ca",
+        "file",
+        "send",
+        s(&file),
+        "--offer",
+        &offer,
+        "--answer",
+        &answer,
+        "--tls",
+        "--ca",
         &cert,
     ]);
     assert_eq!(outcome(&mut send)["event"], "sent");
     let received = outcome(&mut receive);
     assert_eq!(received["event"], "received", "{received}");
     assert_eq!(sha1_file(&out.join("a b.txt")), sha1_file(&file));
-    assert!(std::fs::read_to_string(&offer).unwrap().contains("a=sendonly"));
+    assert!(
+        std::fs::read_to_string(&offer)
+            .unwrap()
+            .contains("a=sendonly")
+    );
 }
 
 #[test]

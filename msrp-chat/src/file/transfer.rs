@@ -687,7 +687,11 @@ impl<R: Runtime> FileReceiver<R> {
         };
         let start = offer.file.range.map_or(1, |r| r.start.max(1));
         // Checked before any socket is opened.
-        let scheme = if offer.protocol.is_tls() { "msrps" } else { "msrp" };
+        let scheme = if offer.protocol.is_tls() {
+            "msrps"
+        } else {
+            "msrp"
+        };
         let probe = LocalEndpoint::new(Path::from(
             format!("{scheme}://127.0.0.1:2855/probe;tcp")
                 .parse::<MsrpUri>()
