@@ -5,7 +5,7 @@
 //! machines driven by explicit calls, with the time passed in.
 //!
 //! - [`cpim`]: the Message/CPIM wrapper (RFC 3862).
-//! - [`file`]: file transfer (RFC 5547): offers and answers for push and
+//! - [`file`](mod@file): file transfer (RFC 5547): offers and answers for push and
 //!   pull, resuming with `a=file-range`, receiving by Byte-Range with the
 //!   SHA-1 checked, and the async layer that runs a transfer.
 //! - [`imdn`]: disposition notifications (RFC 5438): the CPIM headers that

@@ -269,7 +269,8 @@ impl ReceiveTracker {
         }
         let start = new.start.min(self.runs[from].start);
         let end = new.end.max(self.runs[to - 1].end);
-        self.runs.splice(from..to, [start..end]);
+        self.runs.drain(from + 1..to);
+        self.runs[from] = start..end;
         Ok(())
     }
 }

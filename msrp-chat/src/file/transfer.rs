@@ -456,7 +456,7 @@ async fn send_task<R: Runtime>(
         // RFC 5547 §8.3.2 suggests the name travels in Content-Disposition.
         message = message.header(
             "Content-Disposition",
-            &format!("attachment; filename=\"{name}\""),
+            format!("attachment; filename=\"{name}\""),
         );
     }
     let mut confirmed = start - 1;

@@ -1,6 +1,6 @@
 //! Chat streams on a real MSRP session, on any runtime of `msrp-endpoint`
 //! (tokio, async-std, smol): sipsimple's stream life cycle around a
-//! [`ChatSession`](crate::chat::ChatSession).
+//! [`chat::ChatSession`](crate::chat::ChatSession).
 //!
 //! 1. [`ChatStream::new`] with the runtime, the chat settings, the
 //!    endpoint settings and, optionally, a relay.
