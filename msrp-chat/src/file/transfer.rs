@@ -960,3 +960,155 @@ fn seed() -> [u8; 32] {
     let _ = getrandom::fill(&mut seed);
     seed
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdp::{FileHash, FileSelector};
+    use msrp_async_std::AsyncIo;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("msrp-chat-transfer-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("in")).unwrap();
+        dir
+    }
+
+    fn data(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 31 % 253) as u8).collect()
+    }
+
+    async fn last(transfer: &mut Transfer) -> TransferEvent {
+        let mut last = None;
+        while let Some(event) = transfer.next_event().await {
+            last = Some(event);
+        }
+        last.expect("a final event")
+    }
+
+    #[test]
+    fn a_push_on_smol_then_a_cancelled_pull_resumed() {
+        let dir = temp("smol");
+        let (path, out) = (dir.join("f.bin"), dir.join("in"));
+        let bytes = data(3 << 20);
+        std::fs::write(&path, &bytes).unwrap();
+        let info = FileInfo::from_path(&path).unwrap();
+        let rt = AsyncIo::smol();
+        smol::block_on(async {
+            // A push, whole.
+            let mut sender = FileSender::new(
+                rt.clone(),
+                EndpointConfig::default(),
+                None,
+                path.clone(),
+                info.clone(),
+            );
+            let mut receiver = FileReceiver::new(
+                rt.clone(),
+                EndpointConfig::default(),
+                None,
+                ReceiveOptions::new(&out),
+            );
+            let offer = sender.offer(1).await.unwrap();
+            let answer = receiver.answer(&offer).await.unwrap();
+            let (s, r) = futures_util::join!(sender.start(&answer), receiver.start(&offer));
+            let (mut s, mut r) = (s.unwrap(), r.unwrap());
+            let (sent, received) = futures_util::join!(last(&mut s), last(&mut r));
+            assert!(
+                matches!(sent, TransferEvent::Sent { size } if size == 3 << 20),
+                "{sent:?}"
+            );
+            let TransferEvent::Received {
+                path: got,
+                verification,
+                ..
+            } = received
+            else {
+                panic!("{received:?}");
+            };
+            assert!(verification.is_verified());
+            assert_eq!(std::fs::read(&got).unwrap(), bytes);
+            std::fs::remove_file(&got).unwrap();
+
+            // A pull the receiver cancels after a checkpoint: the partial
+            // file stays, and a second pull resumes from it.
+            let wanted = FileSelector {
+                hashes: vec![FileHash::sha1(info.sha1)],
+                ..FileSelector::default()
+            };
+            let mut receiver = FileReceiver::new(
+                rt.clone(),
+                EndpointConfig::default(),
+                None,
+                ReceiveOptions::new(&out),
+            );
+            let sender = FileSender::new(
+                rt.clone(),
+                EndpointConfig::default(),
+                None,
+                path.clone(),
+                info.clone(),
+            );
+            let mut sender = sender.max_rate(4 << 20);
+            let offer = receiver.offer(wanted.clone(), true).await.unwrap();
+            let answer = sender.answer(&offer).await.unwrap();
+            let (s, r) = futures_util::join!(sender.start(&offer), receiver.start(&answer));
+            let (mut s, mut r) = (s.unwrap(), r.unwrap());
+            loop {
+                match r.next_event().await.expect("events") {
+                    TransferEvent::Progress { bytes, .. } if bytes > 0 => break,
+                    TransferEvent::Received { .. } | TransferEvent::Failed { .. } => {
+                        panic!("ended early")
+                    }
+                    _ => {}
+                }
+            }
+            r.cancel();
+            let (sent, cancelled) = futures_util::join!(last(&mut s), last(&mut r));
+            assert!(matches!(sent, TransferEvent::Failed { .. }), "{sent:?}");
+            let TransferEvent::Failed {
+                error: TransferError::Cancelled,
+                resume_from: Some(from),
+                partial: Some(partial),
+            } = cancelled
+            else {
+                panic!("{cancelled:?}");
+            };
+            assert!(from > 1 && partial.exists());
+
+            let mut receiver = FileReceiver::new(
+                rt.clone(),
+                EndpointConfig::default(),
+                None,
+                ReceiveOptions::new(&out),
+            );
+            let mut sender = FileSender::new(
+                rt.clone(),
+                EndpointConfig::default(),
+                None,
+                path.clone(),
+                info.clone(),
+            );
+            let offer = receiver.offer(wanted, true).await.unwrap();
+            assert_eq!(offer.file.range.map(|r| r.start), Some(from));
+            let answer = sender.answer(&offer).await.unwrap();
+            let (s, r) = futures_util::join!(sender.start(&offer), receiver.start(&answer));
+            let (mut s, mut r) = (s.unwrap(), r.unwrap());
+            let (sent, received) = futures_util::join!(last(&mut s), last(&mut r));
+            assert!(matches!(sent, TransferEvent::Sent { .. }), "{sent:?}");
+            let TransferEvent::Received {
+                path: got,
+                verification,
+                ..
+            } = received
+            else {
+                panic!("{received:?}");
+            };
+            assert!(verification.is_verified());
+            assert_eq!(std::fs::read(&got).unwrap(), bytes);
+            assert!(!partial.exists());
+        });
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
