@@ -15,3 +15,6 @@ pub mod endpoints {}
 
 #[doc = include_str!("../guide/04-chat.md")]
 pub mod chat {}
+
+#[doc = include_str!("../guide/05-files.md")]
+pub mod files {}

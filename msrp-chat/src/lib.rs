@@ -5,6 +5,9 @@
 //! machines driven by explicit calls, with the time passed in.
 //!
 //! - [`cpim`]: the Message/CPIM wrapper (RFC 3862).
+//! - [`file`](mod@file): file transfer (RFC 5547): offers and answers for push and
+//!   pull, resuming with `a=file-range`, receiving by Byte-Range with the
+//!   SHA-1 checked, and the async layer that runs a transfer.
 //! - [`imdn`]: disposition notifications (RFC 5438): the CPIM headers that
 //!   request them and the `message/imdn+xml` document that answers.
 //! - [`iscomposing`]: "is typing" indications (RFC 3994): the
@@ -18,6 +21,7 @@
 pub mod chat;
 pub mod cpim;
 pub mod desktop;
+pub mod file;
 // The fuzz oracles: compiled in every build so the harness is type-checked
 // and run by `cargo test` on stable (see the module docs).
 #[doc(hidden)]

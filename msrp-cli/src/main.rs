@@ -20,6 +20,8 @@ mod chat;
 mod demo;
 mod desktop;
 mod error;
+mod file;
+mod file_sdp;
 mod file_source;
 mod json;
 mod listen;
@@ -53,6 +55,7 @@ enum Command {
     Demo(demo::DemoArgs),
     Desktop(desktop::DesktopArgs),
     Chat(chat::ChatArgs),
+    File(file::FileArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +79,7 @@ fn main() -> ExitCode {
             args.local_offset = chat::local_offset();
             ("chat", runtime::block_on(args))
         }
+        Command::File(args) => ("file", args.run()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -600,6 +600,12 @@ impl MessageWriter {
         self.handle.as_ref().map(OutgoingHandle::id)
     }
 
+    /// The message's handle while it is being written, to take the updates
+    /// that arrived so far (progress from success REPORTs) between writes.
+    pub fn handle_mut(&mut self) -> Option<&mut OutgoingHandle> {
+        self.handle.as_mut()
+    }
+
     /// Appends bytes; waits while the send buffer is full.
     pub async fn write(&mut self, data: Bytes) -> Result<(), Error> {
         let Some(handle) = &self.handle else {

@@ -12,14 +12,14 @@ use super::StreamError;
 
 /// A prepared connector or acceptor and the local path it gave.
 #[derive(Debug)]
-pub(super) enum Link<R: Runtime> {
+pub(crate) enum Link<R: Runtime> {
     Connect(Connector<R>, Vec<MsrpUri>),
     Accept(Acceptor<R>, Vec<MsrpUri>),
 }
 
 impl<R: Runtime> Link<R> {
     /// This side will connect (and bind) once it has the peer's path.
-    pub(super) async fn connector(
+    pub(crate) async fn connector(
         rt: &R,
         config: &EndpointConfig,
         relay: Option<msrp_endpoint::RelaySettings>,
@@ -31,7 +31,7 @@ impl<R: Runtime> Link<R> {
 
     /// This side waits for the peer: listening (at `listen`, or a free
     /// port) or, through a relay, expecting the session there.
-    pub(super) async fn acceptor(
+    pub(crate) async fn acceptor(
         rt: &R,
         config: &EndpointConfig,
         relay: Option<msrp_endpoint::RelaySettings>,
@@ -64,7 +64,7 @@ impl<R: Runtime> Link<R> {
     }
 
     /// The local `a=path`.
-    pub(super) fn path(&self) -> Result<Path, StreamError> {
+    pub(crate) fn path(&self) -> Result<Path, StreamError> {
         let uris = match self {
             Self::Connect(_, path) | Self::Accept(_, path) => path.clone(),
         };
@@ -72,7 +72,7 @@ impl<R: Runtime> Link<R> {
     }
 
     /// Connects or waits, and binds with the peer whose path is given.
-    pub(super) async fn complete(self, remote: &[MsrpUri]) -> Result<Session, StreamError> {
+    pub(crate) async fn complete(self, remote: &[MsrpUri]) -> Result<Session, StreamError> {
         let transport = match self {
             Self::Connect(mut connector, _) => connector.complete(remote).await?,
             Self::Accept(mut acceptor, _) => acceptor.complete(remote).await?,

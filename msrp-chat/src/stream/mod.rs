@@ -17,7 +17,7 @@
 //! it knows the answer; an answerer is passive unless the offer says
 //! `passive`.
 
-mod link;
+pub(crate) mod link;
 mod task;
 
 use std::future::Future;
