@@ -85,11 +85,6 @@ pub struct EndpointConfig {
     /// real peer out, who binds within a round trip of connecting. Default
     /// 64.
     pub max_unbound_connections: usize,
-    /// The 1-based byte position incoming messages start at: the bytes
-    /// before it are this side's already (an RFC 5547 file transfer
-    /// resumed with `a=file-range`), so a message completes with the rest.
-    /// See [`SessionConfig::incoming_from`]. Default 1.
-    pub incoming_from: u64,
 }
 
 impl Default for EndpointConfig {
@@ -107,7 +102,6 @@ impl Default for EndpointConfig {
             event_capacity: 64,
             local_host: "127.0.0.1".into(),
             max_unbound_connections: 64,
-            incoming_from: 1,
         }
     }
 }
@@ -117,8 +111,7 @@ impl EndpointConfig {
         let session = SessionConfig::new(local_uri)
             .accept_types(self.accept_types.clone())
             .receive_mode(self.receive_mode)
-            .nicknames(self.nicknames)
-            .incoming_from(self.incoming_from);
+            .nicknames(self.nicknames);
         match remote_path {
             Some(path) => session.remote_path(path),
             None => session,

@@ -57,10 +57,10 @@
 //!   selector, the id and `a=file-range` (§8.3), and an offer that resumed
 //!   is taken as resumed only when the answer repeats its range.
 //! - `a=file-range` counts octets of the file from 1, the stop inclusive or
-//!   `*` (§6). A resumed transfer is one MSRP message whose Byte-Range
-//!   counts from the start of the whole file (`msrp-proto`'s
-//!   `OutgoingMessage::starting_at`), so a receiver places every byte
-//!   where it belongs; only ranges that run to the end are supported.
+//!   `*` (§6). File-range is about the file and Byte-Range about the MSRP
+//!   message: a resumed range goes as a message of its own counted from 1
+//!   (as RCS stacks send it), whose octet n the receiver writes at file
+//!   octet start+n-1; only ranges that run to the end are supported.
 //! - Resuming: a push is re-offered by the sender from the first byte the
 //!   receiver's success REPORTs did not confirm ([`resume_start`]) and
 //!   taken only if the receiver's partial copy has every byte before it; a

@@ -400,14 +400,16 @@ fn disposition_name(name: &str) -> Option<&str> {
 /// Takes the updates that already arrived; an outcome ends the message.
 fn drain(
     handle: &mut OutgoingHandle,
+    base: &u64,
     confirmed: &mut u64,
     progress: &mut Vec<u64>,
 ) -> Option<Outcome> {
     while let Some(Some(update)) = handle.next_update().now_or_never() {
         match update {
             MessageUpdate::Progress { confirmed: c, .. } => {
-                *confirmed = c;
-                progress.push(c);
+                // The message's bytes, after the file's first start-1.
+                *confirmed = *base + c;
+                progress.push(*confirmed);
             }
             MessageUpdate::Outcome(outcome) => return Some(outcome),
             _ => {}
@@ -447,9 +449,12 @@ async fn send_task<R: Runtime>(
         .media_type
         .clone()
         .unwrap_or_else(|| "application/octet-stream".into());
+    // RFC 5547 §6: file-range is about the file, Byte-Range about the MSRP
+    // message. A resumed range goes as a message of its own, counted from
+    // 1 (as RCS stacks send it): octet n of it is octet start+n-1 of the
+    // file.
     let mut message = OutgoingMessage::new(content_type)
-        .size(size)
-        .starting_at(start)
+        .size(size - (start - 1))
         .success_report(SuccessReport::Yes)
         .failure_report(FailureReport::Yes);
     if let Some(name) = disposition_name(&plan.info.name) {
@@ -495,6 +500,8 @@ async fn send_body<R: Runtime>(
     confirmed: &mut u64,
 ) -> Result<(), TransferError> {
     let size = plan.info.size;
+    // Bytes of the file before the message's first (a resumed range).
+    let base = plan.start - 1;
     let mut writer = session.begin_message(message).await?;
     let pieces = read_pieces(plan.path.clone(), plan.start, size, plan.piece);
     let began = rt.now();
@@ -522,7 +529,7 @@ async fn send_body<R: Runtime>(
         }
         let early = writer
             .handle_mut()
-            .and_then(|h| drain(h, confirmed, &mut progress));
+            .and_then(|h| drain(h, &base, confirmed, &mut progress));
         for bytes in progress.drain(..) {
             emit(events, TransferEvent::Progress { bytes, size }).await;
         }
@@ -555,8 +562,8 @@ async fn send_body<R: Runtime>(
         futures_util::select! {
             update = handle.next_update().fuse() => match update {
                 Some(MessageUpdate::Progress { confirmed: c, .. }) => {
-                    *confirmed = c;
-                    emit(events, TransferEvent::Progress { bytes: c, size }).await;
+                    *confirmed = base + c;
+                    emit(events, TransferEvent::Progress { bytes: *confirmed, size }).await;
                 }
                 Some(MessageUpdate::Outcome(Outcome::Delivered | Outcome::Sent)) => return Ok(()),
                 Some(MessageUpdate::Outcome(other)) => return Err(not_delivered(other)),
@@ -662,8 +669,7 @@ impl<R: Runtime> FileReceiver<R> {
                 .map(|r| r.resume_start().unwrap_or(r.size.max(1))),
             _ => None,
         };
-        let mut endpoint = self.endpoint.clone();
-        endpoint.incoming_from = start.unwrap_or(1);
+        let endpoint = self.endpoint.clone();
         let (link, local) = offer_link(&self.rt, &endpoint, self.relay.clone()).await?;
         let offer = pull_offer(&local, wanted, &new_transfer_id(), start)?;
         self.prepared = Some(Prepared {
@@ -685,7 +691,6 @@ impl<R: Runtime> FileReceiver<R> {
             Some(sha1) => PartialRecord::load(&self.options.out_dir, &sha1)?,
             None => None,
         };
-        let start = offer.file.range.map_or(1, |r| r.start.max(1));
         // Checked before any socket is opened.
         let scheme = if offer.protocol.is_tls() {
             "msrps"
@@ -698,8 +703,7 @@ impl<R: Runtime> FileReceiver<R> {
                 .map_err(|e| StreamError::Sdp(e.to_string()))?,
         ));
         answer_push(offer, &probe, partial.as_ref())?;
-        let mut endpoint = self.endpoint.clone();
-        endpoint.incoming_from = start;
+        let endpoint = self.endpoint.clone();
         let (link, local) =
             answer_link(&self.rt, &endpoint, self.relay.clone(), self.listen, offer).await?;
         let (answer, agreed) = answer_push(offer, &local, partial.as_ref())?;
@@ -784,15 +788,18 @@ struct Current {
     size: u64,
 }
 
-/// A success REPORT for bytes `1..=end` of the message (RFC 4975 §7.1.2):
-/// the sender learns what this side holds, and so where to resume.
+/// A success REPORT for the message's bytes up to the file's `end` (RFC
+/// 4975 §7.1.2): the sender learns what this side holds, and so where to
+/// resume. `base` is how much of the file came before the message.
 fn partial_report(
     session: &Session,
     ids: &mut IdGenerator,
     current: &Current,
+    base: u64,
     end: u64,
 ) -> Option<Chunk> {
-    let range = ByteRange::new(1, Some(end), Some(current.size)).ok()?;
+    let end = end.checked_sub(base).filter(|e| *e > 0)?;
+    let range = ByteRange::new(1, Some(end), Some(current.size - base)).ok()?;
     let head = ChunkHead::request(Method::Report, ids.transaction_id())
         .to_path(current.head.from_path())
         .from_path(&Path::from(session.transport().local_uri().clone()))
@@ -827,11 +834,16 @@ async fn receive_task(
                     if current.is_some() {
                         continue; // one file per stream: later messages are not it
                     }
+                    // The message carries the file from the agreed start
+                    // on, counted from 1 (RFC 5547 §6: Byte-Range is about
+                    // the message, file-range about the file).
+                    let base = plan.agreed.start - 1;
                     let size = match (total, plan.agreed.size()) {
-                        (Some(t), Some(s)) if t != s => break Err(TransferError::Interrupted(format!(
-                            "the message is {t} bytes, but the selector said {s}"
+                        (Some(t), Some(s)) if base + t != s => break Err(TransferError::Interrupted(format!(
+                            "the message is {t} bytes from byte {}, but the selector said {s} in all",
+                            base + 1
                         ))),
-                        (Some(t), _) => t,
+                        (Some(t), _) => base + t,
                         (None, Some(s)) => s,
                         (None, None) => break Err(TransferError::Interrupted(
                             "neither the selector nor the message gives the file's size".into(),
@@ -866,13 +878,14 @@ async fn receive_task(
                     if current.as_ref().is_some_and(|c| c.id == message) {
                         // Waits while the disk is behind: this side stops
                         // reading, and TCP slows the peer.
+                        let offset = offset + plan.agreed.start - 1;
                         if disk.commands.send(DiskCommand::Data { offset, data }).await.is_err() {
                             break Err(TransferError::Order("the file writer stopped"));
                         }
                     }
                 }
-                Some(Incoming::Completed { message, size, .. }) => {
-                    if current.as_ref().is_some_and(|c| c.id == message) {
+                Some(Incoming::Completed { message, .. }) => {
+                    if let Some(size) = current.as_ref().filter(|c| c.id == message).map(|c| c.size) {
                         let (reply, done) = oneshot::channel();
                         if disk.commands.send(DiskCommand::Finish { reply }).await.is_err() {
                             break Err(TransferError::Order("the file writer stopped"));
@@ -901,7 +914,9 @@ async fn receive_task(
                     if let Some(c) = &current {
                         listening = emit(&mut events, TransferEvent::Progress { bytes, size: c.size }).await;
                         if c.head.success_report() == Some(SuccessReport::Yes) {
-                            if let Some(report) = partial_report(&session, &mut ids, c, bytes) {
+                            let base = plan.agreed.start - 1;
+                            let report = partial_report(&session, &mut ids, c, base, bytes);
+                            if let Some(report) = report {
                                 // REPORTs get no response: nothing to wait for.
                                 let _ = session.send_chunk(report).await;
                             }

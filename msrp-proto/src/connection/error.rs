@@ -54,14 +54,6 @@ pub enum CommandError {
     /// A relay authentication is already under way.
     #[error("a relay authentication is already under way")]
     AuthInProgress,
-    /// A message set to start at a byte position that is 0 or past its end.
-    #[error("a message cannot start at byte {start} (its bytes are 1 to {total})")]
-    BadStart {
-        /// The position asked for.
-        start: u64,
-        /// The message's size.
-        total: u64,
-    },
     /// The nickname cannot be sent as the quoted-string of a Use-Nickname
     /// header (RFC 7701 §7.1, RFC 4975 §9 `quoted-string`): it holds a
     /// control character other than HTAB (CR, LF, NUL, DEL, …), or its

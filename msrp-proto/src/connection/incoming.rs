@@ -308,19 +308,12 @@ impl Connection {
         }
         let session = &mut self.sessions[index];
         if !session.incoming.contains_key(&id) {
-            // A resumed transfer (RFC 5547 file-range): the bytes before
-            // the range are here already.
-            let mut received = RangeSet::default();
-            let before = session.config.incoming_start.saturating_sub(1);
-            if before > 0 {
-                received.insert(1, before);
-            }
             session.incoming.insert(
                 id.clone(),
                 InMessage {
                     head: head.clone(),
                     total: range.total,
-                    received,
+                    received: RangeSet::default(),
                     chunks: 0,
                     parts: Vec::new(),
                 },
@@ -538,8 +531,7 @@ impl Connection {
         };
         self.push_event(event);
         if head.success_report() == Some(SuccessReport::Yes) && total > 0 {
-            let first = self.sessions[index].config.incoming_start.clamp(1, total);
-            self.send_report(session, head, first, total, Some(total));
+            self.send_report(session, head, 1, total, Some(total));
         }
     }
 

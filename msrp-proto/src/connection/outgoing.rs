@@ -59,8 +59,6 @@ pub struct OutgoingMessage {
     pub(crate) success_report: SuccessReport,
     pub(crate) failure_report: FailureReport,
     pub(crate) headers: Vec<(String, String)>,
-    /// 1-based position of the first byte sent.
-    pub(crate) first: u64,
 }
 
 impl OutgoingMessage {
@@ -74,7 +72,6 @@ impl OutgoingMessage {
             success_report: SuccessReport::No,
             failure_report: FailureReport::Yes,
             headers: Vec::new(),
-            first: 1,
         }
     }
 
@@ -110,18 +107,6 @@ impl OutgoingMessage {
     /// Content-Description, …) sent on every chunk.
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// Sends the message from this 1-based byte position on: the bytes
-    /// before it are the receiver's already (a transfer resumed with RFC
-    /// 5547's `a=file-range`), and every chunk's Byte-Range counts from the
-    /// start of the whole. The body, or what is written, is the bytes from
-    /// here on; [`size`](Self::size) stays the whole message's size (with a
-    /// whole [`body`](Self::body), the size is this position plus the body).
-    /// Success reports need only cover the bytes sent. Default 1.
-    pub fn starting_at(mut self, position: u64) -> Self {
-        self.first = position;
         self
     }
 
@@ -174,8 +159,6 @@ pub(crate) struct OutMessage {
     finished: bool,
     /// 1-based position of the next byte to send.
     next: u64,
-    /// 1-based position of the first byte sent.
-    first: u64,
     pub(crate) stop: Option<Stop>,
     /// Chunks sent and not yet answered 200.
     unacked: u32,
@@ -306,17 +289,6 @@ impl Connection {
             return Err(CommandError::TooManyMessages);
         }
         let mime = self.mime_for(&msg)?;
-        let first = msg.first;
-        let total = match (&msg.body, first) {
-            (Some(body), f) if f > 1 => Some(f - 1 + body.len() as u64),
-            _ => msg.size,
-        };
-        if first == 0 || total.is_some_and(|t| first > t.max(1)) {
-            return Err(CommandError::BadStart {
-                start: first,
-                total: total.unwrap_or(0),
-            });
-        }
         let id = MessageId::random(&mut self.ids);
         let mut data = VecDeque::new();
         let mut buffered = 0;
@@ -331,23 +303,14 @@ impl Connection {
                 mime,
                 success_report: msg.success_report == SuccessReport::Yes,
                 failure_report: msg.failure_report,
-                total,
+                total: msg.size,
                 data,
                 buffered,
                 finished,
-                next: first,
-                first,
+                next: 1,
                 stop: None,
                 unacked: 0,
-                // The bytes before the first one sent are the receiver's
-                // already: they count as confirmed.
-                confirmed: {
-                    let mut before = RangeSet::default();
-                    if first > 1 {
-                        before.insert(1, first - 1);
-                    }
-                    before
-                },
+                confirmed: RangeSet::default(),
                 all_sent: false,
                 owes_abort_chunk: false,
                 waiting_timer: false,
@@ -524,7 +487,7 @@ impl Connection {
         }
         msg.data.clear();
         msg.buffered = 0;
-        let started = msg.next > msg.first;
+        let started = msg.next > 1;
         msg.stop = Some(stop);
         if in_flight {
             // The chunk in flight ends with `#` at the next transmit.

@@ -53,7 +53,6 @@ pub struct SessionConfig {
     pub(crate) accept_types: Vec<String>,
     pub(crate) receive_mode: ReceiveMode,
     pub(crate) chunk_size: Option<usize>,
-    pub(crate) incoming_start: u64,
     pub(crate) nicknames: bool,
 }
 
@@ -68,7 +67,6 @@ impl SessionConfig {
             accept_types: vec!["*".to_owned()],
             receive_mode: ReceiveMode::default(),
             chunk_size: None,
-            incoming_start: 1,
             nicknames: false,
         }
     }
@@ -100,15 +98,6 @@ impl SessionConfig {
     /// How incoming messages are handed out.
     pub fn receive_mode(mut self, mode: ReceiveMode) -> Self {
         self.receive_mode = mode;
-        self
-    }
-
-    /// Incoming messages start at this 1-based byte position: the bytes
-    /// before it are this side's already (an RFC 5547 transfer resumed
-    /// with `a=file-range`), so a message is complete once the rest has
-    /// arrived, and success reports cover the rest. Default 1.
-    pub fn incoming_from(mut self, position: u64) -> Self {
-        self.incoming_start = position.max(1);
         self
     }
 
