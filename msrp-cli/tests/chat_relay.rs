@@ -1,43 +1,11 @@
 //! `msrp chat` through the real Kamailio relay that `scripts/test` runs on
 //! 127.0.0.1 (its `MSRP_TEST_RELAY_*` variables say where): both sides
 //! behind it (TLS), only the calling side, only the answering side (TCP).
-//! TLS to the relay is used where it matters only: Kamailio 5.6's TLS now
-//! and then drops a connection ("digital envelope routines::unsupported
-//! algorithm" in its log), whoever the client is.
 
 mod common;
 
 use common::chat::{Person, conversation};
-
-fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the relay tests need the Kamailio relay of the test suite; \
-             run ./scripts/test, or `scripts/relay-harness start /tmp/relay` and \
-             `set -a; . /tmp/relay/env; set +a` before cargo test"
-        )
-    })
-}
-
-struct Relay {
-    tls: String,
-    tcp: String,
-    ca: String,
-    user: String,
-    user2: String,
-    password: String,
-}
-
-fn relay() -> Relay {
-    Relay {
-        tls: format!("msrps://{}", var("MSRP_TEST_RELAY_TLS")),
-        tcp: format!("msrp://{}", var("MSRP_TEST_RELAY_TCP")),
-        ca: var("MSRP_TEST_RELAY_CA"),
-        user: var("MSRP_TEST_RELAY_USER"),
-        user2: var("MSRP_TEST_RELAY_USER2"),
-        password: var("MSRP_TEST_RELAY_PASSWORD"),
-    }
-}
+use common::relay;
 
 #[test]
 fn both_sides_behind_the_relay_over_tls() {

@@ -354,16 +354,6 @@ fn rfb_through_serve_and_view_over_tls_is_byte_for_byte_direct_rfb() {
     assert_eq!(serve_closed["bytes_to_peer"], direct.len());
 }
 
-fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the relay tests need the Kamailio relay of the test suite; \
-             run ./scripts/test, or `scripts/relay-harness start /tmp/relay` and \
-             `set -a; . /tmp/relay/env; set +a` before cargo test"
-        )
-    })
-}
-
 /// The viewing side behind the relay (TLS), the serving side calling its
 /// path through the relay: every chunk is one Kamailio frame of at most
 /// 10 KiB, and when the viewer quits, serve learns it from the relay (its
@@ -372,9 +362,9 @@ fn var(name: &str) -> String {
 fn rfb_through_the_relay_is_byte_for_byte_direct_rfb() {
     let xvnc = Xvnc::start();
     let direct = rfb_probe(&xvnc.addr());
-    let relay_tls = format!("msrps://{}", var("MSRP_TEST_RELAY_TLS"));
-    let ca = var("MSRP_TEST_RELAY_CA");
-    let password = var("MSRP_TEST_RELAY_PASSWORD");
+    let relay_tls = format!("msrps://{}", relay_var("MSRP_TEST_RELAY_TLS"));
+    let ca = relay_var("MSRP_TEST_RELAY_CA");
+    let password = relay_var("MSRP_TEST_RELAY_PASSWORD");
 
     let mut view = Msrp::start_with_env(
         &[
@@ -383,7 +373,7 @@ fn rfb_through_the_relay_is_byte_for_byte_direct_rfb() {
             "--relay",
             &relay_tls,
             "--relay-user",
-            &var("MSRP_TEST_RELAY_USER2"),
+            &relay_var("MSRP_TEST_RELAY_USER2"),
             "--relay-ca",
             &ca,
             "--runtime",
@@ -438,7 +428,7 @@ fn rfb_through_the_relay_is_byte_for_byte_direct_rfb() {
 fn rfb_with_both_sides_behind_the_relay_is_byte_for_byte_direct_rfb() {
     let mut xvnc = Xvnc::start();
     let direct = rfb_probe(&xvnc.addr());
-    let password = var("MSRP_TEST_RELAY_PASSWORD");
+    let password = relay_var("MSRP_TEST_RELAY_PASSWORD");
     let env = [("MSRP_RELAY_PASSWORD", password.as_str())];
 
     let mut view = Msrp::start_with_env(
@@ -446,11 +436,11 @@ fn rfb_with_both_sides_behind_the_relay_is_byte_for_byte_direct_rfb() {
             "desktop",
             "view",
             "--relay",
-            &format!("msrps://{}", var("MSRP_TEST_RELAY_TLS")),
+            &format!("msrps://{}", relay_var("MSRP_TEST_RELAY_TLS")),
             "--relay-user",
-            &var("MSRP_TEST_RELAY_USER2"),
+            &relay_var("MSRP_TEST_RELAY_USER2"),
             "--relay-ca",
-            &var("MSRP_TEST_RELAY_CA"),
+            &relay_var("MSRP_TEST_RELAY_CA"),
         ],
         &env,
     );
@@ -465,9 +455,9 @@ fn rfb_with_both_sides_behind_the_relay_is_byte_for_byte_direct_rfb() {
             "--to-path",
             &view_path,
             "--relay",
-            &format!("msrp://{}", var("MSRP_TEST_RELAY_TCP")),
+            &format!("msrp://{}", relay_var("MSRP_TEST_RELAY_TCP")),
             "--relay-user",
-            &var("MSRP_TEST_RELAY_USER"),
+            &relay_var("MSRP_TEST_RELAY_USER"),
         ],
         &env,
     );

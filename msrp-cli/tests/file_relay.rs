@@ -10,16 +10,6 @@ mod file_common;
 use common::*;
 use file_common::*;
 
-fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the relay tests need the Kamailio relay of the test suite; \
-             run ./scripts/test, or `scripts/relay-harness start /tmp/relay` and \
-             `set -a; . /tmp/relay/env; set +a` before cargo test"
-        )
-    })
-}
-
 fn s(p: &std::path::Path) -> &str {
     p.to_str().expect("UTF-8 path")
 }
@@ -46,10 +36,13 @@ fn start(args: &[&str], relay: &[String], password: &str) -> Msrp {
 
 #[test]
 fn push_and_pull_through_the_relay() {
-    let tls = format!("msrps://{}", var("MSRP_TEST_RELAY_TLS"));
-    let ca = var("MSRP_TEST_RELAY_CA");
-    let (alice, bob) = (var("MSRP_TEST_RELAY_USER"), var("MSRP_TEST_RELAY_USER2"));
-    let password = var("MSRP_TEST_RELAY_PASSWORD");
+    let tls = format!("msrps://{}", relay_var("MSRP_TEST_RELAY_TLS"));
+    let ca = relay_var("MSRP_TEST_RELAY_CA");
+    let (alice, bob) = (
+        relay_var("MSRP_TEST_RELAY_USER"),
+        relay_var("MSRP_TEST_RELAY_USER2"),
+    );
+    let password = relay_var("MSRP_TEST_RELAY_PASSWORD");
     let dir = TempDir::new("file-relay");
     let file = dir.path("photo.jpg");
     random_file(&file, 2 << 20);

@@ -7,36 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-fn var(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| {
-        panic!(
-            "{name} is not set: the relay tests need the Kamailio relay of the test suite; \
-             run ./scripts/test, or `scripts/relay-harness start /tmp/relay` and \
-             `set -a; . /tmp/relay/env; set +a` before cargo test"
-        )
-    })
-}
-
-struct Relay {
-    tls: String,
-    tcp: String,
-    ca: String,
-    user: String,
-    user2: String,
-    password: String,
-}
-
-fn relay() -> Relay {
-    Relay {
-        tls: format!("msrps://{}", var("MSRP_TEST_RELAY_TLS")),
-        tcp: format!("msrp://{}", var("MSRP_TEST_RELAY_TCP")),
-        ca: var("MSRP_TEST_RELAY_CA"),
-        user: var("MSRP_TEST_RELAY_USER"),
-        user2: var("MSRP_TEST_RELAY_USER2"),
-        password: var("MSRP_TEST_RELAY_PASSWORD"),
-    }
-}
-
 #[test]
 fn send_and_listen_both_through_the_relay_over_tls() {
     let relay = relay();

@@ -120,7 +120,6 @@
 //! [`Bridge::stop`] ends a bridge from the application.
 
 mod bridge;
-mod link;
 mod local;
 mod tunnel;
 
@@ -142,7 +141,7 @@ pub use bridge::{Bridge, BridgeReport};
 pub use local::{ViewerListener, connect_vnc_server};
 pub use tunnel::{BridgeEnd, BridgeStats, Tunnel};
 
-use link::Link;
+use crate::stream::link::Link;
 
 /// The content type of the RFB bytes (sipsimple's `ScreenSharingStream`).
 pub const RFB_CONTENT_TYPE: &str = "application/x-rfb";

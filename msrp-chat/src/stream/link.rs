@@ -40,23 +40,7 @@ impl<R: Runtime> Link<R> {
         let direct = relay.is_none();
         let mut acceptor = get_acceptor(rt.clone(), config.clone(), relay);
         let local = match listen {
-            Some(addr) if direct => {
-                let secure = config.tls_server.is_some();
-                let scheme = if secure { "msrps" } else { "msrp" };
-                let host = match addr.ip() {
-                    std::net::IpAddr::V6(ip) => format!("[{ip}]"),
-                    std::net::IpAddr::V4(ip) => ip.to_string(),
-                };
-                let id = msrp_proto::ident::IdGenerator::from_seed(super::msrp_endpoint_seed())
-                    .session_id();
-                Some(
-                    format!("{scheme}://{host}:{}/{id};tcp", addr.port())
-                        .parse::<MsrpUri>()
-                        .map_err(|e| {
-                            StreamError::Msrp(msrp_endpoint::Error::Config(e.to_string()))
-                        })?,
-                )
-            }
+            Some(addr) if direct => Some(listen_uri(addr, config.tls_server.is_some())?),
             _ => None,
         };
         let path = acceptor.prepare(local).await?;
@@ -79,4 +63,16 @@ impl<R: Runtime> Link<R> {
         };
         Ok(Session::new(transport))
     }
+}
+
+/// A local URI at `addr` with a fresh session id.
+fn listen_uri(addr: SocketAddr, secure: bool) -> Result<MsrpUri, StreamError> {
+    let host = addr.ip().to_string();
+    let id = msrp_proto::ident::IdGenerator::from_seed(super::msrp_endpoint_seed()).session_id();
+    MsrpUri::builder(&host)
+        .secure(secure)
+        .port(addr.port())
+        .session_id(&id)
+        .build()
+        .map_err(|e| StreamError::Msrp(msrp_endpoint::Error::Config(e.to_string())))
 }

@@ -249,3 +249,39 @@ pub fn expect_delivered(send: &mut Msrp, received: &[Value]) -> Vec<Value> {
 pub fn message_id(message: &Value) -> &str {
     message["message_id"].as_str().expect("a message_id")
 }
+
+// ---- the Kamailio relay of the test suite -----------------------------------
+
+/// A `MSRP_TEST_RELAY_*` variable of the relay `scripts/test` runs; fails,
+/// saying how to get one, when there is none.
+pub fn relay_var(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: the relay tests need the Kamailio relay of the test suite; \
+             run ./scripts/test, or `scripts/relay-harness start /tmp/relay` and \
+             `set -a; . /tmp/relay/env; set +a` before cargo test"
+        )
+    })
+}
+
+/// The relay's URIs and test accounts.
+pub struct Relay {
+    pub tls: String,
+    pub tcp: String,
+    pub ca: String,
+    pub user: String,
+    pub user2: String,
+    pub password: String,
+}
+
+/// The relay of the environment.
+pub fn relay() -> Relay {
+    Relay {
+        tls: format!("msrps://{}", relay_var("MSRP_TEST_RELAY_TLS")),
+        tcp: format!("msrp://{}", relay_var("MSRP_TEST_RELAY_TCP")),
+        ca: relay_var("MSRP_TEST_RELAY_CA"),
+        user: relay_var("MSRP_TEST_RELAY_USER"),
+        user2: relay_var("MSRP_TEST_RELAY_USER2"),
+        password: relay_var("MSRP_TEST_RELAY_PASSWORD"),
+    }
+}
