@@ -137,6 +137,26 @@ async fn scenario<R: Runtime>(rt: R) {
     .await;
     assert_eq!((code, failed), (413, big_id));
 
+    // Many more messages than the event queue holds, sent without reading
+    // events in between: sending never waits on the chat's task.
+    let ids: Vec<_> = futures_util::future::join_all(
+        (0..200).map(|i| alice.send_message(ChatMessage::text(&format!("burst {i}")))),
+    )
+    .await
+    .into_iter()
+    .map(|id| id.expect("queued"))
+    .collect();
+    let mut delivered = 0;
+    while delivered < ids.len() {
+        wait_for(&rt, &mut alice, "the burst's deliveries", |e| match e {
+            ChatEvent::Delivered { id } if ids.contains(id) => Some(()),
+            ChatEvent::NotDelivered { reason, .. } => panic!("not delivered: {reason}"),
+            _ => None,
+        })
+        .await;
+        delivered += 1;
+    }
+
     // Bob is a participant, not a chat room: NICKNAME is not his to grant
     // (RFC 7701), and Alice is told so.
     match timeout(&rt, WAIT, alice.set_nickname("alice")).await {

@@ -599,3 +599,39 @@ fn a_held_back_last_byte_does_not_block_the_next_write() {
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].1.len(), 2000);
 }
+
+/// Chunks of several messages may interleave (RFC 4975 §7.1.1), but a
+/// receiver holds only so many incomplete messages (413 beyond): no more
+/// than `max_open_messages` are begun and not ended at once, and the rest
+/// wait their turn instead of being refused.
+#[test]
+fn at_most_max_open_messages_are_interleaved() {
+    let mut config = Config::default();
+    config.chunk_size = 10;
+    config.max_open_messages = 4;
+    let mut bound = bound_pair(config, Config::default(), |s| s);
+    let ids: Vec<MessageId> = (0..40u8)
+        .map(|i| bound.alice_sends(octets(pattern(100, i))))
+        .collect();
+    bound.pair.drive();
+    let events = bound.pair.b.take_events();
+    let mut open = 0usize;
+    let mut most = 0;
+    for event in &events {
+        match event {
+            Event::MessageStarted { .. } => {
+                open += 1;
+                most = most.max(open);
+            }
+            Event::MessageCompleted { .. } => open -= 1,
+            _ => {}
+        }
+    }
+    assert_eq!(most, 4, "interleaved, but at most 4 at once");
+    assert_eq!(received_messages(&events).len(), 40);
+    let outcomes = one_outcome_each(&bound.pair.a.take_events(), &ids);
+    assert!(
+        outcomes.iter().all(|o| *o == Outcome::Delivered),
+        "{outcomes:?}"
+    );
+}

@@ -200,19 +200,43 @@ impl ChatSession {
         now: Instant,
         wall: OffsetDateTime,
     ) -> Result<MessageId, ChatError> {
-        self.wall_at = Some((now, wall));
         let id = self.ids.message_id();
+        self.send_message_as(id.clone(), message, now, wall)?;
+        Ok(id)
+    }
+
+    /// [`send_message`](Self::send_message) under an id the caller chose
+    /// (unique, like those [`IdGenerator::message_id`] makes): for callers
+    /// that must hand the id out before this session sees the message.
+    pub fn send_message_as(
+        &mut self,
+        id: MessageId,
+        message: ChatMessage,
+        now: Instant,
+        wall: OffsetDateTime,
+    ) -> Result<(), ChatError> {
+        self.wall_at = Some((now, wall));
         match self.stage {
             Stage::Ended => return Err(ChatError::Ended),
             Stage::Waiting if self.queue.len() >= self.config.max_queued => {
                 return Err(ChatError::QueueFull(self.queue.len()));
             }
-            Stage::Waiting => self.queue.push_back((id.clone(), message, wall)),
-            Stage::Started(_) => self.transmit_message(id.clone(), message, wall),
+            Stage::Waiting => self.queue.push_back((id, message, wall)),
+            Stage::Started(_) => self.transmit_message(id, message, wall),
         }
         // RFC 3994 §3.2: sending the message ends composing, silently.
         self.composer.handle_message_sent(now);
-        Ok(id)
+        Ok(())
+    }
+
+    /// Reports a message that could not even be queued as not delivered
+    /// (code 0, this side's reason).
+    pub fn refuse_message(&mut self, id: MessageId, err: &ChatError) {
+        self.events.push_back(ChatEvent::NotDelivered {
+            id,
+            code: 0,
+            reason: err.to_string(),
+        });
     }
 
     /// The MSRP outcome of a message handed out by

@@ -27,6 +27,7 @@ use futures_channel::{mpsc, oneshot};
 use futures_util::StreamExt;
 use msrp_endpoint::{EndpointConfig, Error, RelaySettings, Runtime, Session};
 use msrp_proto::connection::ReceiveMode;
+use msrp_proto::ident::IdGenerator;
 use msrp_proto::{MsrpUri, Path};
 
 use crate::chat::{ChatConfig, ChatError, ChatEvent, ChatMessage, ChatSession, MessageId, Peer};
@@ -249,6 +250,7 @@ impl<R: Runtime> ChatStream<R> {
         }));
         Chat {
             commands,
+            ids: std::sync::Mutex::new(IdGenerator::from_seed(msrp_endpoint_seed())),
             events,
             done: Some(done),
             local_path,
@@ -264,6 +266,8 @@ const EVENT_CAPACITY: usize = 64;
 #[derive(Debug)]
 pub struct Chat {
     commands: mpsc::UnboundedSender<Command>,
+    /// Makes the ids of messages sent, so that sending waits for nothing.
+    ids: std::sync::Mutex<IdGenerator>,
     events: mpsc::Receiver<ChatEvent>,
     done: Option<oneshot::Receiver<()>>,
     local_path: Vec<MsrpUri>,
@@ -273,25 +277,28 @@ pub struct Chat {
 impl Chat {
     /// Sends a message; its fate comes later as an event.
     ///
-    /// The message is queued when this is called, in call order; the
-    /// future only brings its id and borrows nothing, so that the
-    /// application can read events ([`next_event`](Self::next_event))
-    /// while it waits.
+    /// The message is queued when this is called, in call order, and its
+    /// id is made here: the future is ready at once and borrows nothing, so
+    /// sending never waits on the chat's task, even while the application
+    /// is not reading events. A message refused later (the stream ending
+    /// first, say) comes as [`ChatEvent::NotDelivered`] with code 0.
     pub fn send_message(
         &self,
         message: ChatMessage,
     ) -> impl Future<Output = Result<MessageId, ChatError>> + Send + 'static + use<> {
-        let (reply, rx) = oneshot::channel();
+        let id = match self.ids.lock() {
+            Ok(mut ids) => ids.message_id(),
+            Err(_) => IdGenerator::from_seed(msrp_endpoint_seed()).message_id(),
+        };
         let queued = self
             .commands
-            .unbounded_send(Command::Send(Box::new(message), reply))
+            .unbounded_send(Command::Send(Box::new(message), id.clone()))
             .is_ok();
-        async move {
-            if !queued {
-                return Err(ChatError::Ended);
-            }
-            rx.await.unwrap_or(Err(ChatError::Ended))
-        }
+        std::future::ready(if queued {
+            Ok(id)
+        } else {
+            Err(ChatError::Ended)
+        })
     }
 
     /// This side's full path (the MSRP session's From-Path).

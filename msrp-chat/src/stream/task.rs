@@ -12,16 +12,13 @@ use futures_util::{FutureExt, StreamExt};
 use msrp_endpoint::{Incoming, MessageUpdate, OutgoingHandle, Runtime, Session};
 use msrp_proto::connection::Outcome;
 
-use crate::chat::{ChatError, ChatEvent, ChatMessage, ChatSession, MessageId};
+use crate::chat::{ChatEvent, ChatMessage, ChatSession, MessageId};
 
 use super::wall_clock;
 
 /// What the [`Chat`](super::Chat) handle asks of the task.
 pub(super) enum Command {
-    Send(
-        Box<ChatMessage>,
-        oneshot::Sender<Result<MessageId, ChatError>>,
-    ),
+    Send(Box<ChatMessage>, MessageId),
     Typing,
     Displayed(String),
     Nickname(String, oneshot::Sender<Result<(), msrp_endpoint::Error>>),
@@ -108,8 +105,11 @@ impl<R: Runtime> Task<R> {
                     }
                 },
                 command = self.commands.next() => match command {
-                    Some(Command::Send(message, reply)) => {
-                        let _ = reply.send(self.chat.send_message(*message, self.rt.now(), wall_clock()));
+                    Some(Command::Send(message, id)) => {
+                        let (now, wall) = (self.rt.now(), wall_clock());
+                        if let Err(err) = self.chat.send_message_as(id.clone(), *message, now, wall) {
+                            self.chat.refuse_message(id, &err);
+                        }
                     }
                     Some(Command::Typing) => self.chat.handle_typing(self.rt.now(), wall_clock()),
                     Some(Command::Displayed(id)) => self.chat.mark_displayed(&id, wall_clock()),

@@ -69,6 +69,12 @@ pub struct Config {
     /// Most messages sent on one session whose outcome is not yet known.
     /// Default 1024.
     pub max_outgoing_messages: usize,
+    /// Most messages being sent at once: begun (their first chunk went out)
+    /// and not ended. Chunks of several messages may interleave (RFC 4975
+    /// §7.1.1), but a receiver holds only so many incomplete messages
+    /// (ours refuses more than [`max_incomplete_messages`](Self::max_incomplete_messages)
+    /// with 413); the others wait their turn. Default 16.
+    pub max_open_messages: usize,
     /// Bytes the streaming send API buffers per message before `write`
     /// answers [`CommandError::Blocked`](super::CommandError::Blocked). Default 1 MiB.
     pub send_buffer: usize,
@@ -149,6 +155,7 @@ impl Default for Config {
             max_sessions: 64,
             max_pending_transactions: 256,
             max_outgoing_messages: 1024,
+            max_open_messages: 16,
             send_buffer: 1 << 20,
             max_incomplete_messages: 32,
             max_message_size: 16 << 20,

@@ -132,6 +132,8 @@ pub struct Connection {
 
     messages: FastMap<MessageId, OutMessage>,
     ready: VecDeque<MessageId>,
+    /// Messages begun and not ended on the wire (`Config::max_open_messages`).
+    open_messages: usize,
     current: Option<CurrentChunk>,
     control: VecDeque<Bytes>,
     transactions: Transactions,
@@ -186,6 +188,7 @@ impl Connection {
             next_session: 0,
             messages: FastMap::default(),
             ready: VecDeque::new(),
+            open_messages: 0,
             current: None,
             control: VecDeque::new(),
             transactions: Transactions::default(),

@@ -166,6 +166,9 @@ pub(crate) struct OutMessage {
     all_sent: bool,
     /// Whether a `#` chunk must still go out to abandon it on the wire.
     owes_abort_chunk: bool,
+    /// Whether it is begun and not ended on the wire (counted in
+    /// `Connection::open_messages`).
+    open: bool,
     waiting_timer: bool,
     blocked: bool,
     /// Random start of every transaction id of this message's chunks: an
@@ -313,6 +316,7 @@ impl Connection {
                 confirmed: RangeSet::default(),
                 all_sent: false,
                 owes_abort_chunk: false,
+                open: false,
                 waiting_timer: false,
                 blocked: false,
                 tid_prefix: {
@@ -519,6 +523,7 @@ impl Connection {
     }
 
     pub(crate) fn finish_with(&mut self, id: &MessageId, outcome: Outcome) {
+        self.mark_closed(id);
         if let Some(msg) = self.messages.remove(id) {
             if msg.queued {
                 self.ready.retain(|m| m != id);
@@ -724,6 +729,7 @@ impl Connection {
             .arm(cur.tid, now + self.config.transaction_timeout);
         match flag {
             Continuation::Complete => {
+                self.mark_closed(&cur.message);
                 if let Some(msg) = self.messages.get_mut(&cur.message) {
                     msg.all_sent = true;
                 }
@@ -731,6 +737,7 @@ impl Connection {
             }
             Continuation::More => self.make_ready(&cur.message),
             Continuation::Aborted => {
+                self.mark_closed(&cur.message);
                 if let Some(msg) = self.messages.get_mut(&cur.message) {
                     msg.owes_abort_chunk = false;
                 }
@@ -740,20 +747,53 @@ impl Connection {
         end
     }
 
-    /// Starts the next chunk of the next message that has bytes to send.
+    /// Starts the next chunk of the next message that has bytes to send;
+    /// a message not begun yet waits while `max_open_messages` are.
     fn start_chunk(&mut self) -> Option<Bytes> {
         if self.transactions.expecting() >= self.config.max_pending_transactions {
             return None;
         }
+        let mut waiting = Vec::new();
+        let mut started = None;
         while let Some(id) = self.ready.pop_front() {
-            if let Some(msg) = self.messages.get_mut(&id) {
-                msg.queued = false;
+            let Some(msg) = self.messages.get_mut(&id) else {
+                continue;
+            };
+            if !msg.open && self.open_messages >= self.config.max_open_messages.max(1) {
+                waiting.push(id);
+                continue;
             }
+            msg.queued = false;
             if let Some(head) = self.chunk_head(&id) {
-                return Some(head);
+                started = Some(head);
+                break;
             }
         }
-        None
+        // Those that wait keep their place, ahead of the rest.
+        for id in waiting.into_iter().rev() {
+            self.ready.push_front(id);
+        }
+        started
+    }
+
+    /// The message's first chunk goes out: it is open until its last.
+    fn mark_open(&mut self, id: &MessageId) {
+        if let Some(msg) = self.messages.get_mut(id) {
+            if !msg.open {
+                msg.open = true;
+                self.open_messages += 1;
+            }
+        }
+    }
+
+    /// The message's last chunk (or its `#`) went out, or it is gone.
+    pub(crate) fn mark_closed(&mut self, id: &MessageId) {
+        if let Some(msg) = self.messages.get_mut(id) {
+            if msg.open {
+                msg.open = false;
+                self.open_messages = self.open_messages.saturating_sub(1);
+            }
+        }
     }
 
     /// Writes the head of the next chunk of `id`, or `None` if it has
@@ -787,6 +827,7 @@ impl Connection {
         if len == 0 && !aborting && !closing {
             return None;
         }
+        self.mark_open(id);
         let tid = self.fresh_tid(id, len);
         let msg = self.messages.get(id)?;
         let session = self.sessions.iter().find(|s| s.handle == msg.session)?;
