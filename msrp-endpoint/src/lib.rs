@@ -41,6 +41,7 @@ mod session;
 mod srv;
 pub mod tls;
 mod unbound;
+pub mod ws;
 
 pub use any::{Acceptor, Connector, get_acceptor, get_connector};
 pub use connect::{AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig};
