@@ -184,6 +184,12 @@ macro_rules! conformance_suite {
             relay_sessions_share_one_relay_connection,
             relay_lost_mid_transfer_fails_pending_messages_once,
             relay_found_by_dns_srv,
+            // through a real relay reached over WebSocket (RFC 7977)
+            relay_ws_caller_to_direct_acceptor,
+            relay_wss_caller_to_direct_acceptor,
+            relay_ws_caller_to_acceptor_behind_relay,
+            relay_wss_caller_to_acceptor_behind_relay,
+            relay_ws_auth_failures,
             // drop safety
             acceptor_cleanup_and_drop_release_the_port,
             server_cleanup_close_and_drop,

@@ -8,6 +8,7 @@ mod faults;
 mod hostile;
 mod nickname;
 mod relay;
+mod relay_ws;
 mod server;
 
 pub use direct::*;
@@ -16,4 +17,5 @@ pub use faults::*;
 pub use hostile::*;
 pub use nickname::*;
 pub use relay::*;
+pub use relay_ws::*;
 pub use server::*;

@@ -7,6 +7,11 @@
 //! URI; every chunk of the session goes out on the relay connection, whose
 //! first hops are the Use-Path. Several sessions may share one relay
 //! connection ([`RelayConnection`]).
+//!
+//! The relay may also be reached over WebSocket (RFC 7977, `ws://` or
+//! `wss://`, see [`RelaySettings::from_ws_url`]): AUTH and every chunk then
+//! go over the WebSocket connection, one chunk per message, and the local
+//! URI is the RFC 7977 form `msrps://<random>.invalid:2855/<sid>;ws`.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -25,6 +30,11 @@ use crate::runtime::{BoxIo, Runtime, deadline};
 use crate::seed;
 use crate::session::{SessionParts, Transport};
 use crate::srv::{self, NameServers};
+use crate::ws::{WsLimits, WsStream, WsUrl};
+
+/// Room for the headers of a chunk beside its body, when checking that a
+/// relay-sized chunk fits in one WebSocket message.
+const WS_HEADER_ROOM: usize = 2048;
 
 /// Where an MSRP relay is and who this side is to it (msrplib's
 /// `RelaySettings`). `Debug` never shows the password.
@@ -47,6 +57,10 @@ pub struct RelaySettings {
     use_tls: bool,
     expires: Option<u32>,
     name_servers: Option<Vec<SocketAddr>>,
+    /// The resource of the WebSocket upgrade, for a relay reached over
+    /// WebSocket.
+    ws_resource: Option<String>,
+    ws_limits: WsLimits,
 }
 
 impl RelaySettings {
@@ -67,11 +81,15 @@ impl RelaySettings {
             use_tls: true,
             expires: None,
             name_servers: None,
+            ws_resource: None,
+            ws_limits: WsLimits::default(),
         }
     }
 
     /// The relay at `uri` (`msrps://host:port` or `msrp://host:port`, with
-    /// no session id, as in the To-Path of AUTH).
+    /// no session id, as in the To-Path of AUTH). A URI with the `ws`
+    /// transport (`msrps://host:443;ws`, RFC 7977 §8.1) is a WebSocket
+    /// relay, reached at `wss://host:port/` (`ws://` for `msrp`).
     pub fn from_uri(
         uri: &MsrpUri,
         username: impl Into<String>,
@@ -82,7 +100,60 @@ impl RelaySettings {
             .host(host)
             .tls(uri.is_secure());
         settings.port = uri.port();
+        if uri.transport().eq_ignore_ascii_case("ws") {
+            settings.ws_resource = Some("/".into());
+        }
         settings
+    }
+
+    /// The relay behind a WebSocket server (RFC 7977): `wss://host[:port]/path`
+    /// (TLS, checked with [`EndpointConfig::tls_client`]) or `ws://…`. AUTH
+    /// goes over the WebSocket connection with the To-Path
+    /// `msrps://host:port;ws` (`msrp://` for `ws`), and so does every chunk,
+    /// each in one WebSocket message; chunk bodies stay at
+    /// [`relay_chunk_size`](msrp_proto::connection::Config::relay_chunk_size).
+    ///
+    /// ```
+    /// use msrp_endpoint::RelaySettings;
+    /// let relay = RelaySettings::from_ws_url(&"wss://relay.example.com/msrp".parse()?, "alice", "pw");
+    /// assert_eq!(relay.uri()?.as_str(), "msrps://relay.example.com:443;ws");
+    /// assert_eq!(relay.ws_url().unwrap().to_string(), "wss://relay.example.com:443/msrp");
+    /// # Ok::<(), msrp_endpoint::Error>(())
+    /// ```
+    pub fn from_ws_url(
+        url: &WsUrl,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        let mut settings = Self::new(url.host(), username, password)
+            .host(url.host())
+            .tls(url.is_secure())
+            .port(url.port());
+        settings.ws_resource = Some(url.resource().to_owned());
+        settings
+    }
+
+    /// Size limits of the WebSocket connection to a WebSocket relay
+    /// (the largest chunk sent is [`WsLimits::max_send_message`]).
+    pub fn ws_limits(mut self, limits: WsLimits) -> Self {
+        self.ws_limits = limits;
+        self
+    }
+
+    /// The relay's WebSocket URL, for a relay reached over WebSocket.
+    pub fn ws_url(&self) -> Option<WsUrl> {
+        let resource = self.ws_resource.as_deref()?;
+        let host = self.host.as_deref().unwrap_or(&self.domain);
+        Some(WsUrl::new(self.use_tls, host, self.default_port(), resource))
+    }
+
+    fn default_port(&self) -> u16 {
+        match (&self.ws_resource, self.port) {
+            (_, Some(port)) => port,
+            (Some(_), None) if self.use_tls => 443,
+            (Some(_), None) => 80,
+            (None, None) => DEFAULT_PORT,
+        }
     }
 
     /// The relay's host name or address.
@@ -128,18 +199,25 @@ impl RelaySettings {
         &self.domain
     }
 
-    /// The relay's URI, the To-Path of AUTH: `msrps://host:port;tcp`; with
-    /// no host given, the domain's (the relay found by DNS may differ, see
+    /// The relay's URI, the To-Path of AUTH: `msrps://host:port;tcp`, or
+    /// `msrps://host:port;ws` for a WebSocket relay; with no host given, the
+    /// domain's (the relay found by DNS may differ, see
     /// [`RelayConnection::connect`]).
     pub fn uri(&self) -> Result<MsrpUri, Error> {
         let host = self.host.as_deref().unwrap_or(&self.domain);
-        self.uri_at(host, self.port.unwrap_or(DEFAULT_PORT))
+        self.uri_at(host, self.default_port())
     }
 
     fn uri_at(&self, host: &str, port: u16) -> Result<MsrpUri, Error> {
+        let transport = if self.ws_resource.is_some() {
+            "ws"
+        } else {
+            "tcp"
+        };
         MsrpUri::builder(host)
             .secure(self.use_tls)
             .port(port)
+            .transport(transport)
             .build()
             .map_err(|e| Error::Config(format!("relay host `{host}`: {e}")))
     }
@@ -149,7 +227,8 @@ impl RelaySettings {
     /// `_msrp._tcp` for plain TCP, as msrplib looks relays up), else the
     /// domain itself on port 2855. Each with the address DNS gave along.
     async fn targets(&self, timeout: Duration) -> Result<Vec<(MsrpUri, Option<IpAddr>)>, Error> {
-        if self.host.is_some() {
+        // A WebSocket relay is a URL: no SRV records.
+        if self.host.is_some() || self.ws_resource.is_some() {
             return Ok(vec![(self.uri()?, None)]);
         }
         let servers = match &self.name_servers {
@@ -180,6 +259,8 @@ impl fmt::Debug for RelaySettings {
             .field("use_tls", &self.use_tls)
             .field("expires", &self.expires)
             .field("name_servers", &self.name_servers)
+            .field("ws_resource", &self.ws_resource)
+            .field("ws_limits", &self.ws_limits)
             .finish()
     }
 }
@@ -201,6 +282,8 @@ struct RelayInner<R: Runtime> {
     relay: MsrpUri,
     use_path: Path,
     expires: Duration,
+    /// Reached over WebSocket: local URIs take the RFC 7977 form.
+    websocket: bool,
 }
 
 impl<R: Runtime> Drop for RelayInner<R> {
@@ -229,10 +312,22 @@ impl<R: Runtime> RelayConnection<R> {
         config: EndpointConfig,
         settings: &RelaySettings,
     ) -> Result<Self, Error> {
+        let websocket = settings.ws_resource.is_some();
+        if websocket {
+            let needed = config.protocol.relay_chunk_size + WS_HEADER_ROOM;
+            let limit = settings.ws_limits.max_send_message;
+            if needed > limit {
+                return Err(Error::Config(format!(
+                    "relay_chunk_size {} leaves no room for the headers in WebSocket messages \
+                     of at most {limit} bytes (WsLimits::max_send_message)",
+                    config.protocol.relay_chunk_size
+                )));
+            }
+        }
         let (relay, io) = reach(&rt, &config, settings).await?;
         // Through a relay, its URI and not this side's address is what
         // peers see; the local URI is only a name for this client.
-        let client = config.make_local_uri(relay.is_secure(), DEFAULT_PORT)?;
+        let client = make_local_uri(&config, &relay, websocket)?;
         let label = format!("{client} -> relay {relay}");
         let driver = spawn_driver(&rt, &config, io, None, Some(Command::Keep), label);
         let mut auth = AuthConfig::new(
@@ -273,6 +368,7 @@ impl<R: Runtime> RelayConnection<R> {
                 relay,
                 use_path,
                 expires,
+                websocket,
             }),
         })
     }
@@ -295,9 +391,7 @@ impl<R: Runtime> RelayConnection<R> {
 
     /// A fresh local URI for a session through this relay.
     fn local_uri(&self) -> Result<MsrpUri, Error> {
-        self.inner
-            .config
-            .make_local_uri(self.inner.relay.is_secure(), DEFAULT_PORT)
+        make_local_uri(&self.inner.config, &self.inner.relay, self.inner.websocket)
     }
 
     /// The full local path for `local_uri`: the Use-Path, then the URI.
@@ -316,6 +410,34 @@ impl<R: Runtime> RelayConnection<R> {
     }
 }
 
+/// A local URI with a fresh session id for a client of `relay`: on
+/// [`EndpointConfig::local_host`], or for a WebSocket client the RFC 7977
+/// §5.2 / Appendix A form `msrps://<random>.invalid:2855/<sid>;ws` (a name
+/// that is never resolved; `msrp` when the relay URI is).
+fn make_local_uri(
+    config: &EndpointConfig,
+    relay: &MsrpUri,
+    websocket: bool,
+) -> Result<MsrpUri, Error> {
+    if !websocket {
+        return config.make_local_uri(relay.is_secure(), DEFAULT_PORT);
+    }
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let random = seed();
+    let token: String = random[..12]
+        .iter()
+        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
+        .collect();
+    let session_id = msrp_proto::ident::IdGenerator::from_seed(seed()).session_id();
+    MsrpUri::builder(&format!("{token}.invalid"))
+        .secure(relay.is_secure())
+        .port(DEFAULT_PORT)
+        .session_id(&session_id)
+        .transport("ws")
+        .build()
+        .map_err(|e| Error::Config(format!("WebSocket client URI: {e}")))
+}
+
 /// Connects to the first relay target that answers; the error of the last
 /// one if none does.
 async fn reach<R: Runtime>(
@@ -325,7 +447,11 @@ async fn reach<R: Runtime>(
 ) -> Result<(MsrpUri, BoxIo), Error> {
     let mut last = None;
     for (relay, addr) in settings.targets(config.connect_timeout).await? {
-        match dial_at(rt, config, &relay, addr).await {
+        let dialed = match dial_at(rt, config, &relay, addr).await {
+            Ok(io) => upgrade(rt, config, settings, io).await,
+            Err(err) => Err(err),
+        };
+        match dialed {
             Ok(io) => return Ok((relay, io)),
             Err(err) => {
                 tracing::debug!(target: "msrp::traffic", %relay, %err, "relay not reached");
@@ -334,6 +460,28 @@ async fn reach<R: Runtime>(
         }
     }
     Err(last.unwrap_or_else(|| Error::Config("no relay to connect to".into())))
+}
+
+/// The WebSocket handshake over a connection to a WebSocket relay; the
+/// connection as is for any other.
+async fn upgrade<R: Runtime>(
+    rt: &R,
+    config: &EndpointConfig,
+    settings: &RelaySettings,
+    io: BoxIo,
+) -> Result<BoxIo, Error> {
+    let Some(url) = settings.ws_url() else {
+        return Ok(io);
+    };
+    let stream = deadline(
+        rt,
+        rt.now() + config.connect_timeout,
+        WsStream::connect(io, &url, settings.ws_limits),
+    )
+    .await
+    .ok_or(Error::Timeout(Phase::Connect))?
+    .map_err(|e| Error::Config(format!("WebSocket handshake with {url}: {e}")))?;
+    Ok(Box::new(stream))
 }
 
 /// A relay error in the words a user needs: which relay, and what failed.
