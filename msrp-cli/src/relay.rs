@@ -1,10 +1,11 @@
 //! `--relay` and its companions, shared by `msrp listen` and `msrp send`:
 //! the session goes through an MSRP relay (RFC 4976) that this side
-//! authenticates to.
+//! authenticates to, over TCP, TLS or WebSocket (RFC 7977).
 
 use std::path::PathBuf;
 
 use clap::Args;
+use msrp_endpoint::ws::WsUrl;
 use msrp_endpoint::{RelaySettings, TlsClient};
 use msrp_proto::MsrpUri;
 
@@ -18,10 +19,11 @@ pub(crate) const PASSWORD_VAR: &str = "MSRP_RELAY_PASSWORD";
 #[derive(Debug, Args)]
 pub(crate) struct RelayArgs {
     /// Go through this MSRP relay (RFC 4976): msrps://HOST:PORT (TLS, the
-    /// usual) or msrp://HOST:PORT, with no session id. Line 1 is then the
-    /// full path through the relay.
-    #[arg(long, value_name = "URI", value_parser = relay_uri)]
-    relay: Option<MsrpUri>,
+    /// usual) or msrp://HOST:PORT, with no session id; or a relay reached
+    /// over WebSocket (RFC 7977): wss://HOST[:PORT][/PATH] (TLS) or
+    /// ws://…. Line 1 is then the full path through the relay.
+    #[arg(long, value_name = "URI", value_parser = relay_target)]
+    relay: Option<RelayTarget>,
 
     /// The user to authenticate to the relay as.
     #[arg(long, value_name = "NAME", requires = "relay")]
@@ -32,15 +34,53 @@ pub(crate) struct RelayArgs {
     #[arg(long, value_name = "FILE", requires = "relay")]
     relay_password_file: Option<PathBuf>,
 
-    /// For an msrps relay: trust the certificates in this PEM file (the
+    /// For an msrps or wss relay: trust the certificates in this PEM file (the
     /// relay's CA).
     #[arg(long, value_name = "FILE", requires = "relay")]
     relay_ca: Option<PathBuf>,
 }
 
+/// A relay given to `--relay`: its MSRP URI, or its WebSocket URL.
+#[derive(Debug, Clone)]
+enum RelayTarget {
+    Msrp(MsrpUri),
+    Ws(WsUrl),
+}
+
+impl RelayTarget {
+    fn is_secure(&self) -> bool {
+        match self {
+            Self::Msrp(uri) => uri.is_secure(),
+            Self::Ws(url) => url.is_secure(),
+        }
+    }
+}
+
+impl std::fmt::Display for RelayTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Msrp(uri) => uri.fmt(f),
+            Self::Ws(url) => url.fmt(f),
+        }
+    }
+}
+
+/// `ws://…` and `wss://…` are WebSocket relays; anything else an MSRP URI.
+fn relay_target(value: &str) -> Result<RelayTarget, String> {
+    let scheme = value.split_once("://").map_or("", |(s, _)| s);
+    if scheme.eq_ignore_ascii_case("ws") || scheme.eq_ignore_ascii_case("wss") {
+        return value
+            .parse::<WsUrl>()
+            .map(RelayTarget::Ws)
+            .map_err(|e| e.to_string());
+    }
+    relay_uri(value).map(RelayTarget::Msrp)
+}
+
 /// A relay given to `--relay`: `msrp(s)://host[:port]`, `;tcp` optional.
 fn relay_uri(value: &str) -> Result<MsrpUri, String> {
-    let shape = "expected a relay URI like msrps://relay.example.com:2855";
+    let shape = "expected a relay URI like msrps://relay.example.com:2855 or a WebSocket URL \
+                 like wss://relay.example.com/msrp";
     let text = if value.contains(';') {
         value.to_owned()
     } else {
@@ -66,14 +106,14 @@ impl RelayArgs {
     /// The relay settings, if `--relay` was given; `insecure` is the
     /// subcommand's `--insecure`.
     pub(crate) fn relay(&self, insecure: bool) -> Result<Option<Relay>, CliError> {
-        let Some(uri) = &self.relay else {
+        let Some(target) = &self.relay else {
             return Ok(None);
         };
         let user = self.relay_user.as_deref().ok_or_else(|| {
             CliError::usage("--relay needs --relay-user NAME (the user to authenticate as)")
         })?;
         let password = self.password()?;
-        let tls = match (uri.is_secure(), &self.relay_ca, insecure) {
+        let tls = match (target.is_secure(), &self.relay_ca, insecure) {
             (false, _, _) => None,
             (true, Some(ca), _) => Some(
                 TlsClient::with_ca_file(ca)
@@ -82,15 +122,16 @@ impl RelayArgs {
             (true, None, true) => Some(TlsClient::insecure()),
             (true, None, false) => {
                 return Err(CliError::usage(format!(
-                    "{uri} uses TLS (msrps): give --relay-ca FILE with the relay's CA, or \
+                    "{target} uses TLS: give --relay-ca FILE with the relay's CA, or \
                      --insecure to trust any certificate"
                 )));
             }
         };
-        Ok(Some(Relay {
-            settings: RelaySettings::from_uri(uri, user, password),
-            tls,
-        }))
+        let settings = match target {
+            RelayTarget::Msrp(uri) => RelaySettings::from_uri(uri, user, password),
+            RelayTarget::Ws(url) => RelaySettings::from_ws_url(url, user, password),
+        };
+        Ok(Some(Relay { settings, tls }))
     }
 
     fn password(&self) -> Result<String, CliError> {

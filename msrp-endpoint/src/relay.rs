@@ -112,6 +112,9 @@ impl RelaySettings {
     /// `msrps://host:port;ws` (`msrp://` for `ws`), and so does every chunk,
     /// each in one WebSocket message; chunk bodies stay at
     /// [`relay_chunk_size`](msrp_proto::connection::Config::relay_chunk_size).
+    /// Local URIs take the RFC 7977 §5.2 form
+    /// `msrps://<random>.invalid:2855/<sid>;ws` (`msrp://` for `ws`); one
+    /// given to `prepare` that is not `;ws` keeps only its session id.
     ///
     /// ```
     /// use msrp_endpoint::RelaySettings;
@@ -422,17 +425,23 @@ fn make_local_uri(
     if !websocket {
         return config.make_local_uri(relay.is_secure(), DEFAULT_PORT);
     }
+    let session_id = msrp_proto::ident::IdGenerator::from_seed(seed()).session_id();
+    ws_local_uri(relay, &session_id)
+}
+
+/// The RFC 7977 local URI of a WebSocket client of `relay`, with this
+/// session id.
+fn ws_local_uri(relay: &MsrpUri, session_id: &str) -> Result<MsrpUri, Error> {
     const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let random = seed();
     let token: String = random[..12]
         .iter()
         .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
         .collect();
-    let session_id = msrp_proto::ident::IdGenerator::from_seed(seed()).session_id();
     MsrpUri::builder(&format!("{token}.invalid"))
         .secure(relay.is_secure())
         .port(DEFAULT_PORT)
-        .session_id(&session_id)
+        .session_id(session_id)
         .transport("ws")
         .build()
         .map_err(|e| Error::Config(format!("WebSocket client URI: {e}")))
@@ -557,12 +566,21 @@ impl<R: Runtime> RelayHold<R> {
     }
 }
 
-/// A fresh local URI on `relay` unless one is given.
+/// A fresh local URI on `relay` unless one is given. Through a WebSocket
+/// relay a given URI of another transport keeps only its session id: a
+/// WebSocket client's URI is `msrp[s]://<random>.invalid:2855/<sid>;ws`
+/// (RFC 7977 §5.2), as it cannot be reached but through the relay.
 fn local_uri_on<R: Runtime>(
     relay: &RelayConnection<R>,
     given: Option<MsrpUri>,
 ) -> Result<MsrpUri, Error> {
     match given {
+        Some(uri) if relay.inner.websocket && !uri.transport().eq_ignore_ascii_case("ws") => {
+            match uri.session_id() {
+                Some(id) => ws_local_uri(&relay.inner.relay, id),
+                None => relay.local_uri(),
+            }
+        }
         Some(uri) => Ok(uri),
         None => relay.local_uri(),
     }
@@ -596,7 +614,9 @@ impl<R: Runtime> ConnectorRelay<R> {
 
     /// Connects and authenticates to the relay (unless already done) and
     /// returns this side's full path: the relay's Use-Path, then the local
-    /// URI (`local_uri`, or a fresh one).
+    /// URI (`local_uri`, or a fresh one; through a WebSocket relay, a URI
+    /// that is not `;ws` keeps only its session id, see
+    /// [`RelaySettings::from_ws_url`]).
     pub async fn prepare(&mut self, local_uri: Option<MsrpUri>) -> Result<Vec<MsrpUri>, Error> {
         let relay = self.hold.get().await?;
         let uri = local_uri_on(relay, local_uri)?;
