@@ -65,9 +65,14 @@ fn send_over_wss_to_a_listener_behind_the_same_relay() {
     let send_path = send.line();
     let uris = words(&send_path);
     assert_eq!(uris.len(), 2, "the relay, then this side: {send_path}");
-    assert!(uris[0].starts_with("msrps://") && uris[0].ends_with(";tcp"), "{send_path}");
     assert!(
-        uris[1].starts_with("msrps://") && uris[1].contains(".invalid:2855/") && uris[1].ends_with(";ws"),
+        uris[0].starts_with("msrps://") && uris[0].ends_with(";tcp"),
+        "{send_path}"
+    );
+    assert!(
+        uris[1].starts_with("msrps://")
+            && uris[1].contains(".invalid:2855/")
+            && uris[1].ends_with(";ws"),
         "an RFC 7977 WebSocket client URI: {send_path}"
     );
     assert_eq!(send.event()["event"], "bound");

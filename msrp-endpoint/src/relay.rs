@@ -147,7 +147,12 @@ impl RelaySettings {
     pub fn ws_url(&self) -> Option<WsUrl> {
         let resource = self.ws_resource.as_deref()?;
         let host = self.host.as_deref().unwrap_or(&self.domain);
-        Some(WsUrl::new(self.use_tls, host, self.default_port(), resource))
+        Some(WsUrl::new(
+            self.use_tls,
+            host,
+            self.default_port(),
+            resource,
+        ))
     }
 
     fn default_port(&self) -> u16 {

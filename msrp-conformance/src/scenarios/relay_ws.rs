@@ -53,7 +53,9 @@ fn msrp_uri(security: Security) -> MsrpUri {
         Security::Tcp => ("msrp", var("MSRP_TEST_RELAY_WS_TCP")),
         Security::Tls => ("msrps", var("MSRP_TEST_RELAY_WS_TLS")),
     };
-    format!("{scheme}://{addr};tcp").parse().expect("a relay URI")
+    format!("{scheme}://{addr};tcp")
+        .parse()
+        .expect("a relay URI")
 }
 
 fn ws_settings(env: &RelayEnv, security: Security, user: &str) -> RelaySettings {
@@ -64,7 +66,11 @@ fn ws_settings(env: &RelayEnv, security: Security, user: &str) -> RelaySettings 
 /// TCP/TLS URI (its Use-Path), then `msrp[s]://<random>.invalid:2855/<sid>;ws`.
 fn assert_ws_client_path(path: &[MsrpUri], security: Security) {
     assert_eq!(path.len(), 2, "the relay, then the client: {path:?}");
-    assert_eq!(path[0].transport(), "tcp", "Use-Path is the relay's TCP/TLS URI");
+    assert_eq!(
+        path[0].transport(),
+        "tcp",
+        "Use-Path is the relay's TCP/TLS URI"
+    );
     assert_eq!(path[0].is_secure(), security == Security::Tls, "{path:?}");
     let local = &path[1];
     assert_eq!(local.transport(), "ws", "{local}");
@@ -119,11 +125,7 @@ async fn ws_caller_to_direct<R: Runtime>(rt: R, security: Security) {
         .prepare(Some(acceptor_uri(security, "bobwsdirect1")))
         .await
         .expect("acceptor prepare");
-    let mut alice = ConnectorRelay::new(
-        rt.clone(),
-        config,
-        ws_settings(&env, security, &env.user),
-    );
+    let mut alice = ConnectorRelay::new(rt.clone(), config, ws_settings(&env, security, &env.user));
     let alice_path = within(&rt, WAIT, "AUTH over WebSocket", alice.prepare(None))
         .await
         .expect("alice authenticates over WebSocket");
@@ -161,7 +163,10 @@ async fn ws_caller_to_relayed_acceptor<R: Runtime>(rt: R, security: Security) {
     let config = env.config();
     let bob_settings = RelaySettings::from_uri(&msrp_uri(security), &env.user2, &env.password);
     let mut bob = AcceptorRelay::new(rt.clone(), config.clone(), bob_settings);
-    let bob_path = bob.prepare(None).await.expect("bob authenticates over MSRP");
+    let bob_path = bob
+        .prepare(None)
+        .await
+        .expect("bob authenticates over MSRP");
     assert_eq!(bob_path.len(), 2, "{bob_path:?}");
     let relay = within(
         &rt,
@@ -248,7 +253,11 @@ pub async fn relay_ws_auth_failures<R: Runtime>(rt: R) {
         &rt,
         WAIT,
         "an untrusted wss certificate",
-        RelayConnection::connect(rt.clone(), untrusting, &ws_settings(&env, Security::Tls, &env.user)),
+        RelayConnection::connect(
+            rt.clone(),
+            untrusting,
+            &ws_settings(&env, Security::Tls, &env.user),
+        ),
     )
     .await
     .expect_err("an untrusted certificate");

@@ -160,7 +160,8 @@ impl ChunkCutter {
                 self.scan_from = at;
                 return Ok(None);
             }
-            if matches!(self.buf[flag], b'$' | b'+' | b'#') && self.buf[flag + 1..flag + 3] == *b"\r\n"
+            if matches!(self.buf[flag], b'$' | b'+' | b'#')
+                && self.buf[flag + 1..flag + 3] == *b"\r\n"
             {
                 return Ok(Some(flag + 3));
             }
@@ -340,7 +341,8 @@ impl WsFraming {
 
     fn flush_codec(&mut self) -> Result<(), WsError> {
         match self.ctx.flush(&mut self.io) {
-            Ok(()) | Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
+            Ok(())
+            | Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
                 Ok(())
             }
             Err(err) => Err(self.map_error(err)),
@@ -486,7 +488,8 @@ mod tests {
 
     /// A body that holds near-misses of the end-line.
     fn tricky_body() -> Vec<u8> {
-        let mut body = b"-------abc12$\r\n\r\n-------abc1 \r\n-------abc1x\r\n-------abc1$\r".to_vec();
+        let mut body =
+            b"-------abc12$\r\n\r\n-------abc1 \r\n-------abc1x\r\n-------abc1$\r".to_vec();
         body.extend((0..=255u8).cycle().take(3000));
         body
     }
@@ -499,7 +502,11 @@ mod tests {
         stream.extend_from_slice(&b);
         for split in 0..stream.len() {
             let got = cut(10_000, &[&stream[..split], &stream[split..]]).unwrap();
-            assert_eq!(got, vec![Bytes::from(a.clone()), Bytes::from(b.clone())], "split at {split}");
+            assert_eq!(
+                got,
+                vec![Bytes::from(a.clone()), Bytes::from(b.clone())],
+                "split at {split}"
+            );
         }
     }
 
@@ -509,10 +516,16 @@ mod tests {
         let b = chunk("t2xx", b"world", '#');
         let mut both = a.clone();
         both.extend_from_slice(&b);
-        assert_eq!(cut(1000, &[&both]).unwrap(), vec![Bytes::from(a.clone()), Bytes::from(b)]);
+        assert_eq!(
+            cut(1000, &[&both]).unwrap(),
+            vec![Bytes::from(a.clone()), Bytes::from(b)]
+        );
         let big = chunk("manypieces", &tricky_body(), '$');
         let pieces: Vec<&[u8]> = big.chunks(7).collect();
-        assert_eq!(cut(10_000, &pieces).unwrap(), vec![Bytes::from(big.clone())]);
+        assert_eq!(
+            cut(10_000, &pieces).unwrap(),
+            vec![Bytes::from(big.clone())]
+        );
         let bytes: Vec<&[u8]> = big.chunks(1).collect();
         assert_eq!(cut(10_000, &bytes).unwrap(), vec![Bytes::from(big)]);
     }
@@ -530,9 +543,18 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_msrp() {
-        for bad in [&b"HTTP/1.1 200 OK\r\n"[..], b"MSRX", b"MSRP \r\n", b"MSRP abc\r\n"] {
+        for bad in [
+            &b"HTTP/1.1 200 OK\r\n"[..],
+            b"MSRX",
+            b"MSRP \r\n",
+            b"MSRP abc\r\n",
+        ] {
             let err = cut(1000, &[bad]).unwrap_err();
-            assert!(matches!(err, WsError::NotMsrp(_)), "{}: {err:?}", bad.escape_ascii());
+            assert!(
+                matches!(err, WsError::NotMsrp(_)),
+                "{}: {err:?}",
+                bad.escape_ascii()
+            );
         }
         let long = [b'a'; 600];
         let mut line = b"MSRP ".to_vec();
@@ -565,7 +587,10 @@ mod tests {
             assert_eq!(rest[1] & 0x80 != 0, masked, "mask bit");
             let (len, mut at) = match rest[1] & 0x7f {
                 126 => (usize::from(u16::from_be_bytes([rest[2], rest[3]])), 4),
-                127 => (usize::try_from(u64::from_be_bytes(rest[2..10].try_into().unwrap())).unwrap(), 10),
+                127 => (
+                    usize::try_from(u64::from_be_bytes(rest[2..10].try_into().unwrap())).unwrap(),
+                    10,
+                ),
                 n => (usize::from(n), 2),
             };
             let mask = if masked {
@@ -605,7 +630,11 @@ mod tests {
         let got = frames(&wire, true);
         assert_eq!(
             got,
-            vec![(2, true, a.clone()), (2, true, b.clone()), (2, true, c.clone())],
+            vec![
+                (2, true, a.clone()),
+                (2, true, b.clone()),
+                (2, true, c.clone())
+            ],
             "one final binary frame per chunk, masked"
         );
         assert_eq!(client.messages_sent(), 3);
@@ -627,7 +656,9 @@ mod tests {
     #[test]
     fn oversize_chunk_is_an_error_not_a_split() {
         let mut client = WsFraming::client(WsLimits::default().max_send_message(200));
-        let err = client.send_stream(&chunk("big1", &[b'x'; 300], '$')).unwrap_err();
+        let err = client
+            .send_stream(&chunk("big1", &[b'x'; 300], '$'))
+            .unwrap_err();
         assert!(matches!(err, WsError::ChunkTooLarge { limit: 200 }));
         assert!(client.output().is_empty(), "nothing of it went out");
         let io: io::Error = err.into();
@@ -671,7 +702,10 @@ mod tests {
         expected.extend_from_slice(&text);
         assert_eq!(drain(&mut client), expected);
         // the ping was answered
-        assert_eq!(frames(&client.take_output(), true), vec![(10, true, b"p".to_vec())]);
+        assert_eq!(
+            frames(&client.take_output(), true),
+            vec![(10, true, b"p".to_vec())]
+        );
     }
 
     #[test]
@@ -695,7 +729,11 @@ mod tests {
         client.handle_input(&wire).unwrap();
         assert!(client.peer_closed());
         assert!(!client.wants_input());
-        assert_eq!(drain(&mut client), c, "what came before the close is delivered");
+        assert_eq!(
+            drain(&mut client),
+            c,
+            "what came before the close is delivered"
+        );
         let answer = frames(&client.take_output(), true);
         assert_eq!(answer.len(), 1);
         assert_eq!(answer[0].0, 8, "a close frame back");
@@ -711,7 +749,10 @@ mod tests {
         assert_eq!(frames(&wire, true).len(), 1);
         server.handle_input(&wire).unwrap();
         assert!(server.peer_closed());
-        assert!(matches!(client.send_stream(b"MSRP x"), Err(WsError::Closed)));
+        assert!(matches!(
+            client.send_stream(b"MSRP x"),
+            Err(WsError::Closed)
+        ));
     }
 
     #[test]
@@ -749,8 +790,13 @@ mod tests {
             assert!(client.peer_closed(), "case {i}");
         }
         let mut client = WsFraming::client(WsLimits::default().max_receive_message(2000));
-        let err = client.handle_input(&frame(2, true, &vec![b'x'; 3000])).unwrap_err();
-        assert!(matches!(err, WsError::MessageTooLarge { limit: 2000 }), "{err:?}");
+        let err = client
+            .handle_input(&frame(2, true, &vec![b'x'; 3000]))
+            .unwrap_err();
+        assert!(
+            matches!(err, WsError::MessageTooLarge { limit: 2000 }),
+            "{err:?}"
+        );
         // and a server refuses unmasked frames
         let mut server = WsFraming::server(WsLimits::default());
         assert!(server.handle_input(&frame(2, true, b"x")).is_err());

@@ -100,7 +100,9 @@ impl ClientHandshake {
         let mut response = httparse::Response::new(&mut headers);
         let len = match response.parse(&self.buf) {
             Ok(httparse::Status::Complete(len)) if len <= self.limit => len,
-            Ok(httparse::Status::Complete(_)) => return Err(WsError::HandshakeTooLarge(self.limit)),
+            Ok(httparse::Status::Complete(_)) => {
+                return Err(WsError::HandshakeTooLarge(self.limit));
+            }
             Ok(httparse::Status::Partial) if self.buf.len() >= self.limit => {
                 return Err(WsError::HandshakeTooLarge(self.limit));
             }
@@ -126,7 +128,9 @@ impl ClientHandshake {
             return Err(WsError::NotUpgrade("no `Upgrade: websocket` in the answer"));
         }
         if !header("Connection").is_some_and(|v| has_token(v, "upgrade")) {
-            return Err(WsError::NotUpgrade("no `Connection: Upgrade` in the answer"));
+            return Err(WsError::NotUpgrade(
+                "no `Connection: Upgrade` in the answer",
+            ));
         }
         if header("Sec-WebSocket-Accept") != Some(self.accept.as_str()) {
             return Err(WsError::NotUpgrade("wrong Sec-WebSocket-Accept"));
@@ -175,7 +179,9 @@ impl ServerHandshake {
         let mut request = httparse::Request::new(&mut headers);
         let len = match request.parse(&self.buf) {
             Ok(httparse::Status::Complete(len)) if len <= self.limit => len,
-            Ok(httparse::Status::Complete(_)) => return Err(WsError::HandshakeTooLarge(self.limit)),
+            Ok(httparse::Status::Complete(_)) => {
+                return Err(WsError::HandshakeTooLarge(self.limit));
+            }
             Ok(httparse::Status::Partial) if self.buf.len() >= self.limit => {
                 return Err(WsError::HandshakeTooLarge(self.limit));
             }
@@ -203,10 +209,16 @@ impl ServerHandshake {
             headers,
             leftover: Vec::new(),
         };
-        if !upgrade.header("Upgrade").is_some_and(|v| has_token(v, "websocket")) {
+        if !upgrade
+            .header("Upgrade")
+            .is_some_and(|v| has_token(v, "websocket"))
+        {
             return Err(WsError::NotUpgrade("no `Upgrade: websocket`"));
         }
-        if !upgrade.header("Connection").is_some_and(|v| has_token(v, "upgrade")) {
+        if !upgrade
+            .header("Connection")
+            .is_some_and(|v| has_token(v, "upgrade"))
+        {
             return Err(WsError::NotUpgrade("no `Connection: Upgrade`"));
         }
         if upgrade.header("Host").is_none() {
@@ -233,7 +245,10 @@ impl ServerHandshake {
         }
         let leftover = self.buf.split_off(len);
         self.buf.clear();
-        Ok(Some(UpgradeRequest { leftover, ..upgrade }))
+        Ok(Some(UpgradeRequest {
+            leftover,
+            ..upgrade
+        }))
     }
 }
 
@@ -388,7 +403,10 @@ mod tests {
         let err = client()
             .feed(&answer("Sec-WebSocket-Protocol: sip\r\n"))
             .unwrap_err();
-        assert!(matches!(err, WsError::Subprotocol(Some(ref p)) if p == "sip"), "{err:?}");
+        assert!(
+            matches!(err, WsError::Subprotocol(Some(ref p)) if p == "sip"),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -396,21 +414,32 @@ mod tests {
         let err = client()
             .feed(b"HTTP/1.1 404 Not found\r\nContent-Length: 0\r\n\r\n")
             .unwrap_err();
-        assert!(matches!(err, WsError::Refused { status: 404, ref reason } if reason == "Not found"));
+        assert!(
+            matches!(err, WsError::Refused { status: 404, ref reason } if reason == "Not found")
+        );
         let wrong = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
                       Sec-WebSocket-Accept: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\nSec-WebSocket-Protocol: msrp\r\n\r\n";
         assert!(matches!(client().feed(wrong), Err(WsError::NotUpgrade(_))));
-        let ext = answer("Sec-WebSocket-Protocol: msrp\r\nSec-WebSocket-Extensions: permessage-deflate\r\n");
+        let ext = answer(
+            "Sec-WebSocket-Protocol: msrp\r\nSec-WebSocket-Extensions: permessage-deflate\r\n",
+        );
         assert!(matches!(client().feed(&ext), Err(WsError::NotUpgrade(_))));
-        assert!(matches!(client().feed(b"MSRP abc 200 OK\r\n\r\n"), Err(WsError::Malformed(_))));
+        assert!(matches!(
+            client().feed(b"MSRP abc 200 OK\r\n\r\n"),
+            Err(WsError::Malformed(_))
+        ));
     }
 
     #[test]
     fn client_bounds_the_answer() {
-        let mut client = ClientHandshake::new(&url(), [0; 16], WsLimits {
-            max_handshake: 64,
-            ..limits()
-        });
+        let mut client = ClientHandshake::new(
+            &url(),
+            [0; 16],
+            WsLimits {
+                max_handshake: 64,
+                ..limits()
+            },
+        );
         let mut result = client.feed(b"HTTP/1.1 101 Switching Protocols\r\n");
         for _ in 0..10 {
             result = client.feed(b"X-Long: aaaaaaaaaaaaaaaa\r\n");
@@ -418,7 +447,10 @@ mod tests {
                 break;
             }
         }
-        assert!(matches!(result, Err(WsError::HandshakeTooLarge(64))), "{result:?}");
+        assert!(
+            matches!(result, Err(WsError::HandshakeTooLarge(64))),
+            "{result:?}"
+        );
     }
 
     fn request(protocols: Option<&str>, version: &str) -> Vec<u8> {
@@ -492,7 +524,11 @@ mod tests {
               Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: msrp\r\n\r\n",
             b"MSRP a1 SEND\r\nTo-Path: msrp://x:1/a;tcp\r\n\r\n",
         ] {
-            assert!(ServerHandshake::new(limits()).feed(bad).is_err(), "{}", bad.escape_ascii());
+            assert!(
+                ServerHandshake::new(limits()).feed(bad).is_err(),
+                "{}",
+                bad.escape_ascii()
+            );
         }
         let mut server = ServerHandshake::new(WsLimits {
             max_handshake: 100,

@@ -81,7 +81,10 @@ impl WsStream {
     /// HTTP error (and fails) if not. Returns the stream and the request
     /// (resource, `Host`, `Origin`, cookies, … for the caller's own checks).
     /// Bound the wait with the runtime's timers.
-    pub async fn accept(mut io: BoxIo, limits: WsLimits) -> Result<(Self, UpgradeRequest), WsError> {
+    pub async fn accept(
+        mut io: BoxIo,
+        limits: WsLimits,
+    ) -> Result<(Self, UpgradeRequest), WsError> {
         let mut handshake = ServerHandshake::new(limits);
         let mut buf = vec![0u8; 4096];
         loop {
@@ -148,10 +151,9 @@ impl WsStream {
             return Ok(());
         }
         let waker = match &self.write_waker {
-            Some(w) if !w.will_wake(cx.waker()) => Waker::from(Arc::new(Both(
-                cx.waker().clone(),
-                w.clone(),
-            ))),
+            Some(w) if !w.will_wake(cx.waker()) => {
+                Waker::from(Arc::new(Both(cx.waker().clone(), w.clone())))
+            }
             _ => cx.waker().clone(),
         };
         let mut both = Context::from_waker(&waker);
@@ -266,5 +268,231 @@ impl AsyncWrite for WsStream {
             Poll::Ready(Err(_)) => Pin::new(&mut this.io).poll_close(cx),
             Poll::Pending => Poll::Pending,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::future::Future;
+    use std::sync::Mutex;
+    use std::thread::Thread;
+
+    use futures_util::future::join;
+
+    use super::*;
+
+    /// One direction of an in-memory connection.
+    #[derive(Default)]
+    struct Pipe {
+        bytes: VecDeque<u8>,
+        closed: bool,
+        reader: Option<Waker>,
+    }
+
+    /// One end of an in-memory connection: reads one pipe, writes the other.
+    struct End {
+        read: Arc<Mutex<Pipe>>,
+        write: Arc<Mutex<Pipe>>,
+    }
+
+    fn connection() -> (End, End) {
+        let (a, b) = (Arc::default(), Arc::default());
+        (
+            End {
+                read: Arc::clone(&a),
+                write: Arc::clone(&b),
+            },
+            End { read: b, write: a },
+        )
+    }
+
+    impl AsyncRead for End {
+        fn poll_read(
+            self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut pipe = self.read.lock().unwrap();
+            if pipe.bytes.is_empty() {
+                if pipe.closed {
+                    return Poll::Ready(Ok(0));
+                }
+                pipe.reader = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
+            let n = pipe.bytes.len().min(buf.len());
+            for (i, b) in pipe.bytes.drain(..n).enumerate() {
+                buf[i] = b;
+            }
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    impl AsyncWrite for End {
+        fn poll_write(
+            self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            let mut pipe = self.write.lock().unwrap();
+            // Small writes, to exercise partial writes.
+            let n = buf.len().min(1000);
+            pipe.bytes.extend(&buf[..n]);
+            if let Some(w) = pipe.reader.take() {
+                w.wake();
+            }
+            Poll::Ready(Ok(n))
+        }
+
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            let mut pipe = self.write.lock().unwrap();
+            pipe.closed = true;
+            if let Some(w) = pipe.reader.take() {
+                w.wake();
+            }
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    struct Unpark(Thread);
+
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+        let mut cx = Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            std::thread::park_timeout(std::time::Duration::from_millis(50));
+        }
+    }
+
+    fn chunk(tid: &str, body_len: usize) -> Vec<u8> {
+        let mut c = format!("MSRP {tid} SEND\r\nTo-Path: msrp://b:1/s;tcp\r\n\r\n").into_bytes();
+        c.extend((0..body_len).map(|i| (i % 251) as u8));
+        c.extend_from_slice(format!("\r\n-------{tid}$\r\n").as_bytes());
+        c
+    }
+
+    #[test]
+    fn client_and_server_carry_msrp_one_chunk_per_message() {
+        let (a, b) = connection();
+        let url: WsUrl = "ws://relay.test/msrp".parse().unwrap();
+        let limits = WsLimits::default();
+        let (client, server) = block_on(join(
+            WsStream::connect(Box::new(a), &url, limits),
+            WsStream::accept(Box::new(b), limits),
+        ));
+        let mut client = client.unwrap();
+        let (mut server, request) = server.unwrap();
+        assert_eq!(request.resource(), "/msrp");
+        assert_eq!(request.header("host"), Some("relay.test"));
+
+        let mut stream = chunk("c1xx", 10_240);
+        stream.extend(chunk("c2xx", 0));
+        stream.extend(chunk("c3xx", 5000));
+        let sent = stream.clone();
+        let (wrote, got) = block_on(join(
+            async {
+                for piece in sent.chunks(777) {
+                    client.write_all(piece).await?;
+                }
+                client.flush().await
+            },
+            async {
+                let mut got = vec![0; sent.len()];
+                server.read_exact(&mut got).await.map(|()| got)
+            },
+        ));
+        wrote.unwrap();
+        assert_eq!(got.unwrap(), stream);
+        assert_eq!(client.framing().messages_sent(), 3);
+        assert_eq!(server.framing().messages_received(), 3);
+
+        let back = chunk("s1xx", 100);
+        block_on(async {
+            server.write_all(&back).await.unwrap();
+            server.flush().await.unwrap();
+            let mut got = vec![0; back.len()];
+            client.read_exact(&mut got).await.unwrap();
+            assert_eq!(got, back);
+            // The client closes: the server reads the end of the stream.
+            client.close().await.unwrap();
+            let mut rest = Vec::new();
+            assert_eq!(server.read_to_end(&mut rest).await.unwrap(), 0);
+        });
+    }
+
+    #[test]
+    fn an_oversize_chunk_fails_the_write() {
+        let (a, b) = connection();
+        let url: WsUrl = "ws://relay.test/".parse().unwrap();
+        let limits = WsLimits::default().max_send_message(1000);
+        let (client, server) = block_on(join(
+            WsStream::connect(Box::new(a), &url, limits),
+            WsStream::accept(Box::new(b), limits),
+        ));
+        let mut client = client.unwrap();
+        let _server = server.unwrap();
+        let err = block_on(client.write_all(&chunk("big1", 2000))).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+        assert!(err.to_string().contains("1000"), "{err}");
+    }
+
+    #[test]
+    fn a_server_refuses_an_upgrade_without_msrp() {
+        let (a, b) = connection();
+        let mut raw = a;
+        let (written, accepted) = block_on(join(
+            async {
+                raw.write_all(
+                    b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+                      Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+                )
+                .await?;
+                let mut answer = Vec::new();
+                raw.read_to_end(&mut answer).await.map(|_| answer)
+            },
+            WsStream::accept(Box::new(b), WsLimits::default()),
+        ));
+        assert!(matches!(accepted, Err(WsError::Subprotocol(None))));
+        let answer = String::from_utf8(written.unwrap()).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    }
+
+    #[test]
+    fn a_client_refuses_a_server_that_does_not_select_msrp() {
+        let (a, b) = connection();
+        let mut raw = b;
+        let url: WsUrl = "ws://relay.test/".parse().unwrap();
+        let (connected, ()) = block_on(join(
+            WsStream::connect(Box::new(a), &url, WsLimits::default()),
+            async {
+                let mut buf = [0u8; 1024];
+                let _ = raw.read(&mut buf).await;
+                let _ = raw
+                    .write_all(
+                        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+                          Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n",
+                    )
+                    .await;
+            },
+        ));
+        assert!(matches!(
+            connected,
+            Err(WsError::NotUpgrade(_) | WsError::Subprotocol(_))
+        ));
     }
 }

@@ -33,7 +33,10 @@ impl WsUrl {
     /// empty).
     pub fn new(secure: bool, host: impl Into<String>, port: u16, resource: &str) -> Self {
         let host = host.into();
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
         let resource = if resource.starts_with('/') {
             resource.to_owned()
         } else {
@@ -122,10 +125,9 @@ impl std::str::FromStr for WsUrl {
     /// Parses `ws://host[:port][/path][?query]` or `wss://…`; the scheme is
     /// case-insensitive, a fragment is refused (RFC 6455 §3).
     fn from_str(text: &str) -> Result<Self, Error> {
-        let bad = |why: &str| Error::Config(format!("`{text}` is not a ws:// or wss:// URL: {why}"));
-        let (scheme, rest) = text
-            .split_once("://")
-            .ok_or_else(|| bad("no scheme"))?;
+        let bad =
+            |why: &str| Error::Config(format!("`{text}` is not a ws:// or wss:// URL: {why}"));
+        let (scheme, rest) = text.split_once("://").ok_or_else(|| bad("no scheme"))?;
         let secure = if scheme.eq_ignore_ascii_case("wss") {
             true
         } else if scheme.eq_ignore_ascii_case("ws") {
@@ -192,14 +194,20 @@ mod tests {
     fn parses_and_prints() {
         let url: WsUrl = "ws://127.0.0.1:8080".parse().unwrap();
         assert!(!url.is_secure());
-        assert_eq!((url.host(), url.port(), url.resource()), ("127.0.0.1", 8080, "/"));
+        assert_eq!(
+            (url.host(), url.port(), url.resource()),
+            ("127.0.0.1", 8080, "/")
+        );
         assert_eq!(url.host_header(), "127.0.0.1:8080");
         assert_eq!(url.to_string(), "ws://127.0.0.1:8080/");
         assert_eq!(url.msrp_uri().unwrap().as_str(), "msrp://127.0.0.1:8080;ws");
 
         let url: WsUrl = "WSS://[::1]:4443/a/b?x=1".parse().unwrap();
         assert!(url.is_secure());
-        assert_eq!((url.host(), url.port(), url.resource()), ("::1", 4443, "/a/b?x=1"));
+        assert_eq!(
+            (url.host(), url.port(), url.resource()),
+            ("::1", 4443, "/a/b?x=1")
+        );
         assert_eq!(url.host_header(), "[::1]:4443");
         assert_eq!(url.to_string(), "wss://[::1]:4443/a/b?x=1");
 
