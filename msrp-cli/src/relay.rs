@@ -20,8 +20,8 @@ pub(crate) const PASSWORD_VAR: &str = "MSRP_RELAY_PASSWORD";
 pub(crate) struct RelayArgs {
     /// Go through this MSRP relay (RFC 4976): msrps://HOST:PORT (TLS, the
     /// usual) or msrp://HOST:PORT, with no session id; or a relay reached
-    /// over WebSocket (RFC 7977): wss://HOST[:PORT][/PATH] (TLS) or
-    /// ws://…. Line 1 is then the full path through the relay.
+    /// over WebSocket (RFC 7977): wss://HOST:PORT/PATH (TLS; port and path
+    /// optional) or ws://…. Line 1 is then the full path through the relay.
     #[arg(long, value_name = "URI", value_parser = relay_target)]
     relay: Option<RelayTarget>,
 

@@ -144,13 +144,14 @@ async fn ws_caller_to_direct<R: Runtime>(rt: R, security: Security) {
     texts_and_files(&rt, &mut alice, &mut bob).await;
 }
 
-/// [`ws_caller_to_direct`] over `ws://`, to a plain TCP acceptor.
+/// Alice, a WebSocket client of the relay over `ws://`, calls Bob, who
+/// listens directly over TCP: texts and a 1 MiB file each way.
 pub async fn relay_ws_caller_to_direct_acceptor<R: Runtime>(rt: R) {
     ws_caller_to_direct(rt, Security::Tcp).await;
 }
 
-/// [`ws_caller_to_direct`] over `wss://` (the relay's certificate checked),
-/// to a TLS acceptor.
+/// [`relay_ws_caller_to_direct_acceptor`] over `wss://` (the relay's
+/// certificate checked), to a TLS acceptor.
 pub async fn relay_wss_caller_to_direct_acceptor<R: Runtime>(rt: R) {
     ws_caller_to_direct(rt, Security::Tls).await;
 }
@@ -195,12 +196,15 @@ async fn ws_caller_to_relayed_acceptor<R: Runtime>(rt: R, security: Security) {
     texts_and_files(&rt, &mut alice, &mut bob).await;
 }
 
-/// [`ws_caller_to_relayed_acceptor`]: `ws://` on one side, TCP on the other.
+/// Alice, a WebSocket client of the relay over `ws://`, calls Bob, who is
+/// behind the same relay over its plain MSRP TCP listener: texts and a
+/// 1 MiB file each way.
 pub async fn relay_ws_caller_to_acceptor_behind_relay<R: Runtime>(rt: R) {
     ws_caller_to_relayed_acceptor(rt, Security::Tcp).await;
 }
 
-/// [`ws_caller_to_relayed_acceptor`]: `wss://` on one side, TLS on the other.
+/// [`relay_ws_caller_to_acceptor_behind_relay`] with `wss://` on one side
+/// and TLS on the other.
 pub async fn relay_wss_caller_to_acceptor_behind_relay<R: Runtime>(rt: R) {
     ws_caller_to_relayed_acceptor(rt, Security::Tls).await;
 }
