@@ -62,6 +62,7 @@ pub mod connection;
 pub mod fuzzing;
 pub mod ident;
 pub mod path;
+pub mod relay;
 #[doc(hidden)]
 pub mod sim;
 pub mod uri;

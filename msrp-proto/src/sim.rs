@@ -18,6 +18,7 @@ use bytes::Bytes;
 use crate::connection::{Connection, Event};
 
 pub mod ops;
+pub mod relay;
 
 /// One end of the [`Pair`].
 #[derive(Debug)]
