@@ -494,9 +494,19 @@ impl Relay {
                 }
             }
             PendingKind::EndToEnd { upstream, tid } => {
-                let to: Vec<&MsrpUri> = head.to_path().iter().skip(1).collect();
+                // Off the front of To-Path go this relay's URIs that the
+                // request went through (more than one when it went from a
+                // client of this relay to another), onto From-Path.
+                let uris = head.to_path().uris();
+                let ours = 1 + uris[1..]
+                    .iter()
+                    .take_while(|u| matches!(self.classify(u, false), Addressed::Grant(_)))
+                    .count();
+                let to: Vec<&MsrpUri> = uris[ours..].iter().collect();
                 if !to.is_empty() {
-                    let from: Vec<&MsrpUri> = std::iter::once(first)
+                    let from: Vec<&MsrpUri> = uris[..ours]
+                        .iter()
+                        .rev()
                         .chain(head.from_path().iter())
                         .collect();
                     let frame = frames::forwarded_response(head, &tid, &to, &from);

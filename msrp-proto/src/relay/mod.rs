@@ -449,15 +449,20 @@ impl Relay {
         if !matches!(c.state, ConnState::Open | ConnState::Draining) {
             return None;
         }
+        let before = c.out.queued();
         let sent = c.out.poll(&mut self.ids, quantum, piece);
         let notes = std::mem::take(&mut c.out.notes);
         let drained = c.state == ConnState::Draining && c.out.is_empty();
-        let unblock = c.out.queued() <= high / 2 && !c.blocked.is_empty();
+        // Below the low-water mark again: who waited for room goes on, this
+        // connection itself included (its peer's answers were piling up).
+        let unblock = before > high / 2 && c.out.queued() <= high / 2;
         for note in notes {
             self.on_note(conn, note);
         }
         if unblock {
             self.unblock(conn);
+            self.runnable.push_back(conn);
+            self.wake(conn);
         }
         if drained {
             let reason = self
@@ -591,8 +596,10 @@ impl Relay {
             Incoming::Idle | Incoming::Skip { .. } => return None,
         };
         let d = self.conns.get(&down)?;
-        (d.out.queued() >= high || d.pending.len() >= self.config.max_pending_transactions)
-            .then_some(down)
+        // Transactions waiting there, and chunks on their way (the one
+        // being read among them): past the window, wait.
+        let in_flight = d.pending.len() + d.out.unstarted();
+        (d.out.queued() >= high || in_flight > self.config.max_pending_transactions).then_some(down)
     }
 
     fn after_input(&mut self, id: ConnId) {

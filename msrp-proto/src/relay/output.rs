@@ -190,6 +190,12 @@ impl Output {
         self.control.is_empty() && self.streams.is_empty()
     }
 
+    /// Forwarded chunks none of which went out yet (those that did are
+    /// counted by their transactions).
+    pub(crate) fn unstarted(&self) -> usize {
+        self.streams.values().filter(|s| !s.started).count()
+    }
+
     pub(crate) fn push_frame(&mut self, frame: Bytes) {
         self.queued += frame.len();
         self.control.push_back(frame);

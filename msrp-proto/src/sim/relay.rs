@@ -410,9 +410,15 @@ impl RelayNet {
         next
     }
 
-    /// Runs until `done` holds or nothing more happens; whether `done` held.
+    /// Runs until `done` holds or nothing more happens (or a day of virtual
+    /// time passed: clients renew their relay URIs forever); whether `done`
+    /// held.
     pub fn drive_until(&mut self, mut done: impl FnMut(&mut Self) -> bool) -> bool {
+        let limit = self.now + Duration::from_secs(86_400);
         for _ in 0..10_000_000u64 {
+            if self.now > limit {
+                return done(self);
+            }
             if done(self) {
                 return true;
             }
