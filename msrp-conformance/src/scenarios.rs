@@ -7,6 +7,7 @@ mod drops;
 mod faults;
 mod hostile;
 mod nickname;
+mod own_relay;
 mod relay;
 mod server;
 
@@ -15,5 +16,6 @@ pub use drops::*;
 pub use faults::*;
 pub use hostile::*;
 pub use nickname::*;
+pub use own_relay::*;
 pub use relay::*;
 pub use server::*;

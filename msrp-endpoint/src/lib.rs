@@ -35,6 +35,7 @@ mod connect;
 mod driver;
 mod error;
 mod relay;
+mod relay_server;
 mod runtime;
 mod server;
 mod session;
@@ -46,6 +47,7 @@ pub use any::{Acceptor, Connector, get_acceptor, get_connector};
 pub use connect::{AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig};
 pub use error::{Error, Phase};
 pub use relay::{AcceptorRelay, ConnectorRelay, RelayConnection, RelaySettings};
+pub use relay_server::{RelayListen, RelayServer, RelayServerConfig};
 pub use runtime::{BoxIo, Io, Runtime, Timer, deadline, timeout};
 pub use server::MsrpServer;
 pub use session::{
