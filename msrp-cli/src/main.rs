@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 
 mod args;
 mod bench;
+mod bench_relay;
 mod certs;
 mod demo;
 mod desktop;
@@ -25,6 +26,7 @@ mod parse;
 mod progress;
 mod receive;
 mod relay;
+mod relay_server;
 mod runtime;
 mod send;
 mod writer;
@@ -49,15 +51,22 @@ enum Command {
     Bench(bench::BenchArgs),
     Demo(demo::DemoArgs),
     Desktop(desktop::DesktopArgs),
+    Relay(relay_server::RelayArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `RUST_LOG=msrp::traffic=trace` shows every byte on the wire (stderr).
-    if std::env::var_os("RUST_LOG").is_some() {
+    // A relay is a server: it logs what it does at INFO unless told
+    // otherwise.
+    let relay = matches!(cli.command, Command::Relay(_));
+    if std::env::var_os("RUST_LOG").is_some() || relay {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("msrp::relay=info"));
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     let (name, result) = match cli.command {
@@ -67,6 +76,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => ("bench", runtime::block_on(args)),
         Command::Demo(args) => ("demo", runtime::tokio_block_on(demo::run(args))),
         Command::Desktop(args) => ("desktop", desktop::run(args)),
+        Command::Relay(args) => ("relay", runtime::block_on(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -26,6 +26,11 @@ use crate::tls::server_name;
 const READ_SIZE: usize = 64 * 1024;
 /// The parser's buffer grows by this much at a time (see the driver).
 const READ_BLOCK: usize = 128 * 1024;
+/// Reads of a connection whose last read was small (chat, control
+/// traffic): a relay holds thousands of such connections, and each keeps
+/// its read block while a chunk is in progress. A read that fills it
+/// switches back to full-size reads.
+const SMALL_READ: usize = 4 * 1024;
 /// Bytes read per turn before writing.
 const READ_PER_ROUND: usize = 4 * READ_SIZE;
 /// Bytes taken from the core for one vectored write.
@@ -170,6 +175,8 @@ struct ConnIo<R: Runtime> {
     needs_flush: bool,
     read_done: bool,
     io_closed: bool,
+    /// Whether the last read was small (see [`SMALL_READ`]).
+    small: bool,
     /// Set once the core closed the connection: the last bytes must be
     /// written by then.
     linger: Option<Box<dyn Timer>>,
@@ -190,6 +197,7 @@ impl<R: Runtime> ConnIo<R> {
             needs_flush: false,
             read_done: false,
             io_closed: false,
+            small: true,
             linger: None,
             span: tracing::debug_span!(target: "msrp::relay", "relay", conn = %id),
         }
@@ -214,7 +222,12 @@ impl<R: Runtime> ConnIo<R> {
                 let mut cx = Context::from_waker(&self.readable.waker);
                 let span = &self.span;
                 // Straight into the parser's buffer: no copy of what is read.
-                let polled = relay.handle_read(now, id, READ_SIZE, READ_BLOCK, |buf| {
+                let (max, block) = if self.small {
+                    (SMALL_READ, 2 * SMALL_READ)
+                } else {
+                    (READ_SIZE, READ_BLOCK)
+                };
+                let polled = relay.handle_read(now, id, max, block, |buf| {
                     match Pin::new(io).poll_read(&mut cx, buf) {
                         Poll::Ready(Ok(n)) => {
                             if n > 0 && tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
@@ -235,6 +248,7 @@ impl<R: Runtime> ConnIo<R> {
                     }
                     Some(Poll::Ready(Ok(n))) => {
                         self.readable.set();
+                        self.small = n < max;
                         read += n;
                         progress = true;
                     }

@@ -197,6 +197,8 @@ pub(crate) struct Conn {
     pub(crate) timer_at: Option<Instant>,
     /// Why it is draining, once it is.
     pub(crate) closing: Option<CloseReason>,
+    /// Whether the parser's buffer was given back since the last input.
+    pub(crate) released: bool,
 }
 
 impl Conn {
@@ -219,6 +221,7 @@ impl Conn {
             blocked: Vec::new(),
             timer_at: None,
             closing: None,
+            released: false,
         }
     }
 

@@ -86,6 +86,10 @@ use timers::{TimerKey, Timers};
 /// Events kept for the application at most; older ones are dropped.
 const MAX_EVENTS: usize = 4096;
 
+/// A connection quiet this long gives its receive buffer back: thousands
+/// of idle clients must not each hold a read block.
+const RELEASE_AFTER: Duration = Duration::from_secs(2);
+
 /// Something the I/O glue must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -356,6 +360,7 @@ impl Relay {
         }
         c.parser.feed(data);
         c.last_input = now;
+        c.released = false;
         self.after_input(conn);
         self.run();
     }
@@ -386,6 +391,7 @@ impl Relay {
         });
         if filled > 0 {
             c.last_input = now;
+            c.released = false;
             self.after_input(conn);
             self.run();
         }
@@ -888,7 +894,8 @@ impl Relay {
             .idle_timeout
             .filter(|_| c.grants.is_empty())
             .map(|d| c.last_input + d);
-        [probation, head, idle].into_iter().flatten().min()
+        let release = (!c.released).then_some(c.last_input + RELEASE_AFTER);
+        [probation, head, idle, release].into_iter().flatten().min()
     }
 
     pub(crate) fn arm_conn_timer(&mut self, id: ConnId) {
@@ -912,6 +919,12 @@ impl Relay {
         c.timer_at = None;
         if matches!(c.state, ConnState::Draining | ConnState::Closed) {
             return;
+        }
+        if !c.released && now >= c.last_input + RELEASE_AFTER {
+            // Given back only between chunks: a peer quiet in the middle of
+            // one keeps its buffer until it sends again.
+            c.parser.release_idle_buffer();
+            c.released = true;
         }
         if c.is_inbound() && !c.proven && now >= c.created + self.config.probation {
             // RFC 4976 §6.1: no successful request within 30 s.
