@@ -12,3 +12,6 @@ pub mod connection {}
 
 #[doc = include_str!("../guide/03-endpoints.md")]
 pub mod endpoints {}
+
+#[doc = include_str!("../guide/06-relay.md")]
+pub mod relay {}

@@ -19,6 +19,7 @@ use crate::connection::{Connection, Event};
 
 pub mod ops;
 pub mod relay;
+pub mod relay_ops;
 
 /// One end of the [`Pair`].
 #[derive(Debug)]

@@ -199,6 +199,9 @@ pub(crate) struct Conn {
     pub(crate) closing: Option<CloseReason>,
     /// Whether the parser's buffer was given back since the last input.
     pub(crate) released: bool,
+    /// When it was last found quiet with traffic still queued or pending:
+    /// the idle time counts from there too.
+    pub(crate) busy_at: Instant,
 }
 
 impl Conn {
@@ -222,6 +225,7 @@ impl Conn {
             timer_at: None,
             closing: None,
             released: false,
+            busy_at: now,
         }
     }
 

@@ -11,7 +11,7 @@ use bytes::{BufMut, Bytes, BytesMut};
 
 use crate::connection::respond::reason_phrase;
 use crate::uri::MsrpUri;
-use crate::wire::{ChunkHead, Continuation, StartLine, end_line, put_decimal};
+use crate::wire::{ByteRange, ChunkHead, Continuation, StartLine, end_line, put_decimal};
 
 /// Writes `Name: uri uri ...` and CRLF.
 fn put_path(out: &mut BytesMut, name: &str, uris: &[&MsrpUri]) {
@@ -33,8 +33,24 @@ fn put_header(out: &mut BytesMut, name: &str, value: &str) {
     out.put_slice(b"\r\n");
 }
 
+/// A range that is always valid (RFC 4975 §9): a sender may have sent more
+/// body than its Byte-Range said, so positions past its end or total are
+/// written with `*` rather than as a range the next hop would refuse.
+fn valid_range(
+    start: u64,
+    end: Option<u64>,
+    total: Option<u64>,
+) -> (u64, Option<u64>, Option<u64>) {
+    let start = start.max(1);
+    [(end, total), (None, total), (None, None)]
+        .into_iter()
+        .find(|&(e, t)| ByteRange::new(start, e, t).is_ok())
+        .map_or((start, None, None), |(e, t)| (start, e, t))
+}
+
 /// `start-end/total`, `*` for an unknown end or total.
 pub(crate) fn put_range(out: &mut impl BufMut, start: u64, end: Option<u64>, total: Option<u64>) {
+    let (start, end, total) = valid_range(start, end, total);
     put_decimal(out, start);
     out.put_u8(b'-');
     match end {
@@ -221,5 +237,26 @@ impl HeadTemplate {
         out.put_slice(b"\r\n");
         out.put_slice(&self.after_range);
         out.freeze()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(start: u64, end: Option<u64>, total: Option<u64>) -> String {
+        let mut out = Vec::new();
+        put_range(&mut out, start, end, total);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn ranges_written_are_always_valid() {
+        assert_eq!(range(1, Some(10), Some(10)), "1-10/10");
+        assert_eq!(range(5, None, Some(10)), "5-*/10");
+        // A body longer than its Byte-Range said: past the end, past the total.
+        assert_eq!(range(3, Some(12400), Some(3415)), "3-*/3415");
+        assert_eq!(range(5000, Some(10), Some(3415)), "5000-*/*");
+        assert_eq!(range(0, Some(0), Some(0)), "1-0/0");
     }
 }

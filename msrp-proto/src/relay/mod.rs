@@ -893,7 +893,7 @@ impl Relay {
             .config
             .idle_timeout
             .filter(|_| c.grants.is_empty())
-            .map(|d| c.last_input + d);
+            .map(|d| c.last_input.max(c.busy_at) + d);
         let release = (!c.released).then_some(c.last_input + RELEASE_AFTER);
         [probation, head, idle, release].into_iter().flatten().min()
     }
@@ -905,6 +905,9 @@ impl Relay {
         let Some(c) = self.conns.get_mut(&id) else {
             return;
         };
+        // Never in the past: a deadline that passed without its action
+        // (see `conn_timer`) would fire again at once, for ever.
+        let at = at.max(self.now + Duration::from_millis(1));
         if c.timer_at.is_none_or(|armed| at < armed) {
             c.timer_at = Some(at);
             self.timers.arm(at, TimerKey::Conn(id));
@@ -938,13 +941,13 @@ impl Relay {
             }
         }
         if let Some(limit) = self.config.idle_timeout {
-            let idle = c.grants.is_empty()
-                && now >= c.last_input + limit
-                && c.out.is_empty()
-                && c.pending.is_empty();
-            if idle {
-                self.close_after_output(id, CloseReason::Idle);
-                return;
+            if c.grants.is_empty() && now >= c.last_input.max(c.busy_at) + limit {
+                if c.out.is_empty() && c.pending.is_empty() {
+                    self.close_after_output(id, CloseReason::Idle);
+                    return;
+                }
+                // Quiet, but traffic for it is still on its way: not idle.
+                c.busy_at = now;
             }
         }
         self.arm_conn_timer(id);
