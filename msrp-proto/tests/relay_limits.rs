@@ -322,3 +322,26 @@ fn connection_states() {
     assert_eq!(relay.conn_state(conn), ConnState::Closed);
     assert!(!relay.wants_input(conn));
 }
+
+/// Many connections come and go: the relay's bookkeeping of them does not
+/// grow with their number.
+#[test]
+fn connections_that_come_and_go_leave_nothing() {
+    let now = epoch();
+    let mut relay = Relay::new(config(), users(), [1; 32], now).unwrap();
+    for _ in 0..10_000 {
+        let conn = relay.handle_accept(now, TLS).unwrap();
+        relay.handle_reset(now, conn);
+    }
+    // Their timers fire (and find nothing to do).
+    relay.handle_timeout(now + Duration::from_secs(3600));
+    while relay.poll_action().is_some() {}
+    while relay.poll_event().is_some() {}
+    assert_eq!(relay.stats().connections, 0);
+    let debug = format!("{relay:?}");
+    assert!(
+        debug.len() < 16 * 1024,
+        "bookkeeping stays small: {} bytes",
+        debug.len()
+    );
+}

@@ -172,7 +172,7 @@ pub async fn own_relay_64mib_single_chunk_in_bounded_memory<R: Runtime>(rt: R) {
 /// REPORT 408, and the message fails with it at the sender.
 pub async fn own_relay_silent_far_side_gets_408<R: Runtime>(rt: R) {
     let relay = OwnRelay::start(&rt, |c| {
-        c.relay.transaction_timeout = Duration::from_secs(1)
+        c.relay.transaction_timeout = Duration::from_secs(1);
     })
     .await;
     let (listener, port) = local_listener(&rt).await;
@@ -192,7 +192,7 @@ pub async fn own_relay_silent_far_side_gets_408<R: Runtime>(rt: R) {
     let sender = async {
         let alice = Session::new(
             alice
-                .complete(&[far.clone()])
+                .complete(std::slice::from_ref(&far))
                 .await
                 .expect("bound via the relay"),
         );
@@ -284,7 +284,10 @@ pub async fn own_relay_200_concurrent_sessions<R: Runtime>(rt: R) {
 /// the real clients still authenticate and talk, and the probation (here
 /// 2 s) drops every hostile connection.
 pub async fn own_relay_outlives_hostile_connections<R: Runtime>(rt: R) {
-    let relay = OwnRelay::start(&rt, |c| c.relay.probation = Duration::from_secs(2)).await;
+    let relay = OwnRelay::start(&rt, |c| {
+        c.relay.probation = Duration::from_secs(2);
+    })
+    .await;
     let mut crowd = Vec::new();
     for security in [Security::Tcp, Security::Tls] {
         let uri = relay.uri(security);

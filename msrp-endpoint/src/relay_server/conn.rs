@@ -360,10 +360,9 @@ impl<R: Runtime> Future for ConnIo<R> {
                 let late = linger.poll_fire(cx).is_ready();
                 if flushed || late {
                     if !this.io_closed {
-                        if let Poll::Pending = Pin::new(&mut this.io).poll_close(cx) {
-                            if !late {
-                                return Poll::Pending;
-                            }
+                        // Past the linger time, closed or not, it is given up.
+                        if Pin::new(&mut this.io).poll_close(cx).is_pending() && !late {
+                            return Poll::Pending;
                         }
                         this.io_closed = true;
                     }

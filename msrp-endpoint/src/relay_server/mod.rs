@@ -215,7 +215,7 @@ fn log_event(event: &RelayEvent) {
             debug!(target: "msrp::relay", %conn, %reason, "connection closed");
         }
         RelayEvent::GrantExpired { uri } => {
-            debug!(target: "msrp::relay", %uri, "relay URI expired")
+            debug!(target: "msrp::relay", %uri, "relay URI expired");
         }
         RelayEvent::Reported {
             conn,

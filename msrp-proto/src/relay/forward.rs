@@ -214,7 +214,7 @@ impl Relay {
         let from: Vec<&MsrpUri> = popped.iter().rev().chain(head.from_path().iter()).collect();
         match head.method() {
             Some(Method::Send) => {
-                self.start_stream(id, down, &head, &to_refs, &from, popped[0].clone())
+                self.start_stream(id, down, &head, &to_refs, &from, popped[0].clone());
             }
             _ => {
                 let answered = head.method() != Some(&Method::Report);

@@ -315,6 +315,13 @@ impl Relay {
             }
         }
         let id = self.new_conn(Role::Inbound(listener), ConnState::Open);
+        if self.probation.len() > 2 * self.conns.len() + 64 {
+            // Ids of connections that proved themselves or went: dropped now
+            // and then, so that the queue does not grow with every accept.
+            let conns = &self.conns;
+            self.probation
+                .retain(|id| conns.get(id).is_some_and(|c| !c.proven));
+        }
         self.probation.push_back(id);
         self.arm_conn_timer(id);
         self.run();

@@ -30,8 +30,10 @@ pub struct RawPeer {
 
 impl RawPeer {
     fn new() -> Self {
-        let mut limits = Limits::default();
-        limits.max_chunk = 256 << 20;
+        let limits = Limits {
+            max_chunk: 256 << 20,
+            ..Limits::default()
+        };
         Self {
             reader: ChunkReader::new(limits),
             chunks: Vec::new(),
@@ -120,6 +122,7 @@ impl Peer {
 
 /// What the relay finds when it connects to a registered address.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // a handful per test
 pub enum Listening {
     /// This endpoint connection takes the connection.
     Endpoint(Connection),

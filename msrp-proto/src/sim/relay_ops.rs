@@ -66,9 +66,11 @@ struct Side {
 
 impl Side {
     fn new(conn: ConnId, uri: &str) -> Self {
-        let mut limits = Limits::default();
         // What the relay forwards may be as large as what it reads.
-        limits.max_non_send_body = usize::MAX / 2;
+        let limits = Limits {
+            max_non_send_body: usize::MAX / 2,
+            ..Limits::default()
+        };
         Self {
             conn,
             uri: uri.to_owned(),
