@@ -50,7 +50,7 @@ pub(crate) struct RelayArgs {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
 
-    /// The users file (htdigest format: user:realm:HA1[:deny]).
+    /// The users file (htdigest format: `user:realm:HA1`, or with `:deny`).
     #[arg(long, value_name = "FILE")]
     users: PathBuf,
 

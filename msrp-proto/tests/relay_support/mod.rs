@@ -104,7 +104,7 @@ pub fn authenticate(
         for event in net.peers[i].take_events() {
             match event {
                 Event::Authenticated { use_path, expires } => {
-                    result = Some(Ok((use_path, expires)))
+                    result = Some(Ok((use_path, expires)));
                 }
                 Event::AuthFailed { code, .. } => result = Some(Err(code)),
                 _ => {}
