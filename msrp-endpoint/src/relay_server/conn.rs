@@ -40,6 +40,12 @@ const BUDGET: usize = 32;
 /// How long a closed connection may take to write what it was given.
 const LINGER: Duration = Duration::from_secs(5);
 
+thread_local! {
+    /// Where TLS connections read to outside the core's lock: one per
+    /// worker thread, not one per connection (a relay holds thousands).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// A connection accepted on `listener`: admitted by the core, TLS
 /// handshake if the listener is TLS, then the I/O loop.
 pub(super) async fn run_inbound<R: Runtime>(
@@ -90,7 +96,7 @@ pub(super) async fn run_inbound<R: Runtime>(
         hub.rt.plain(tcp)
     };
     debug!(target: "msrp::relay", conn = %id, %peer, "connection open");
-    ConnIo::new(hub, id, task, io).await;
+    ConnIo::new(hub, id, task, io, listener.secure).await;
 }
 
 /// A connection the core asked for: connect (and TLS), tell the core, then
@@ -115,7 +121,7 @@ pub(super) async fn run_outbound<R: Runtime>(
     };
     debug!(target: "msrp::relay", conn = %id, %host, port, secure, "connected");
     hub.with_core(|relay, now| relay.handle_connected(now, id));
-    ConnIo::new(hub, id, task, io).await;
+    ConnIo::new(hub, id, task, io, secure).await;
 }
 
 async fn open<R: Runtime>(
@@ -177,6 +183,10 @@ struct ConnIo<R: Runtime> {
     io_closed: bool,
     /// Whether the last read was small (see [`SMALL_READ`]).
     small: bool,
+    /// TLS: read outside the lock, into [`SCRATCH`].
+    copy_reads: bool,
+    /// Whether the core wanted input when last asked.
+    wants: bool,
     /// Set once the core closed the connection: the last bytes must be
     /// written by then.
     linger: Option<Box<dyn Timer>>,
@@ -184,7 +194,13 @@ struct ConnIo<R: Runtime> {
 }
 
 impl<R: Runtime> ConnIo<R> {
-    fn new(hub: Arc<Hub<R>>, id: ConnId, task: Arc<AtomicWaker>, io: BoxIo) -> Self {
+    fn new(
+        hub: Arc<Hub<R>>,
+        id: ConnId,
+        task: Arc<AtomicWaker>,
+        io: BoxIo,
+        copy_reads: bool,
+    ) -> Self {
         Self {
             readable: Direction::new(&task),
             writable: Direction::new(&task),
@@ -198,6 +214,8 @@ impl<R: Runtime> ConnIo<R> {
             read_done: false,
             io_closed: false,
             small: true,
+            copy_reads,
+            wants: true,
             linger: None,
             span: tracing::debug_span!(target: "msrp::relay", "relay", conn = %id),
         }
@@ -206,14 +224,72 @@ impl<R: Runtime> ConnIo<R> {
     /// One turn with the core: read what may be read, take what is to be
     /// written. Returns whether anything happened and the state after.
     fn turn(&mut self) -> (bool, ConnState) {
+        if self.copy_reads {
+            return SCRATCH.with(|scratch| self.turn_with(&mut scratch.borrow_mut()));
+        }
+        self.turn_with(&mut Vec::new())
+    }
+
+    fn turn_with(&mut self, scratch: &mut Vec<u8>) -> (bool, ConnState) {
         let id = self.id;
         let now = self.hub.rt.now();
         let mut progress = false;
+        // TLS: read (and decrypt) before taking the lock, so that the other
+        // connections' tasks are not held up by the decryption; the bytes
+        // are copied into the parser once, a small price beside it.
+        let mut filled = 0;
+        let mut end = None;
+        if self.copy_reads && self.wants && !self.read_done {
+            scratch.resize(READ_PER_ROUND, 0);
+            let mut cx = Context::from_waker(&self.readable.waker);
+            while filled < READ_PER_ROUND && self.readable.take() {
+                let max = (READ_PER_ROUND - filled).min(READ_SIZE);
+                match Pin::new(&mut self.io).poll_read(&mut cx, &mut scratch[filled..filled + max])
+                {
+                    Poll::Ready(Ok(0)) => {
+                        self.readable.set();
+                        end = Some(Ok(()));
+                        break;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.readable.set();
+                        filled += n;
+                        progress = true;
+                    }
+                    Poll::Ready(Err(err)) => {
+                        end = Some(Err(err));
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if filled > 0 && tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
+                trace!(target: "msrp::relay", parent: &self.span, "<<< {}", scratch[..filled].escape_ascii());
+            }
+        }
         let (state, work) = {
             let mut core = self.hub.lock();
             let relay = &mut core.relay;
+            if filled > 0 {
+                relay.handle_input(now, id, &scratch[..filled]);
+            }
+            match end {
+                Some(Ok(())) => {
+                    self.read_done = true;
+                    relay.handle_eof(now, id);
+                    progress = true;
+                }
+                Some(Err(err)) => {
+                    debug!(target: "msrp::relay", parent: &self.span, %err, "read failed");
+                    self.read_done = true;
+                    relay.handle_reset(now, id);
+                    progress = true;
+                }
+                None => {}
+            }
             let mut read = 0;
-            while !self.read_done
+            while !self.copy_reads
+                && !self.read_done
                 && read < READ_PER_ROUND
                 && relay.wants_input(id)
                 && self.readable.take()
@@ -271,6 +347,10 @@ impl<R: Runtime> ConnIo<R> {
                 self.out_len += t.data.len();
                 self.out.push_back(t.data);
             }
+            // Input wanted again (room came downstream): read at once.
+            let wanted = self.wants;
+            self.wants = relay.wants_input(id);
+            progress |= self.wants && !wanted;
             let state = relay.conn_state(id);
             (state, core.drain())
         };
