@@ -18,3 +18,6 @@ pub mod chat {}
 
 #[doc = include_str!("../guide/05-files.md")]
 pub mod files {}
+
+#[doc = include_str!("../guide/06-relay.md")]
+pub mod relay {}

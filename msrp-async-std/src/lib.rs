@@ -51,8 +51,8 @@ use rustls_pki_types::ServerName;
 
 pub use msrp_endpoint::{
     ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle,
-    Phase, ReceivedMessage, RelaySettings, ResponseFuture, Session, TlsClient, TlsServer,
-    Transport, tls,
+    Phase, ReceivedMessage, RelayListen, RelayServerConfig, RelaySettings, ResponseFuture, Session,
+    TlsClient, TlsServer, Transport, tls,
 };
 pub use msrp_proto;
 pub use msrp_proto::connection::{Outcome, OutgoingMessage, ReceiveMode};
@@ -136,6 +136,8 @@ pub type Connector = msrp_endpoint::Connector<AsyncIo>;
 pub type Acceptor = msrp_endpoint::Acceptor<AsyncIo>;
 /// One listening socket shared by many sessions.
 pub type MsrpServer = msrp_endpoint::MsrpServer<AsyncIo>;
+/// An MSRP relay (RFC 4976): start it with `RelayServer::start(rt, config, users)`.
+pub type RelayServer = msrp_endpoint::RelayServer<AsyncIo>;
 
 /// Connectors, acceptors and the server, under the names msrplib uses.
 pub mod connect {

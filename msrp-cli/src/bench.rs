@@ -17,6 +17,7 @@ use rustls_pki_types::ServerName;
 use serde::Serialize;
 
 use crate::args;
+use crate::bench_relay;
 use crate::certs::{self, LocalTls};
 use crate::error::CliError;
 use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
@@ -38,6 +39,18 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// each, and the median counts; connection set-up is not timed. Figures are
 /// in Gbit/s; a ratio is MSRP over raw.
 ///
+/// With --relay, the same message also goes through an in-process relay
+/// of ours (`msrp relay`) with both endpoints behind it (their relay chunk
+/// size set to --chunk-size), and the relayed figures come with their
+/// ratio to direct MSRP ("relay_*" in JSON).
+///
+/// With --relay-sessions N, instead: N sessions through the relay (shared
+/// relay connections, --sessions-per-connection each), a message each
+/// way on every one; it reports the set-up and message times, the relay's
+/// figures and this process's memory. --relay URI (with --relay-user and
+/// the password as for `msrp send`) uses a relay running elsewhere instead
+/// of an in-process one, so that its own memory can be watched.
+///
 /// --json prints exactly one object:
 ///   {"runtime":"tokio","bytes":N,"chunk_size":N,"raw_tcp_gbps":F,"msrp_tcp_gbps":F,
 ///    "tcp_ratio":F,"raw_tls_gbps":F,"msrp_tls_gbps":F,"tls_ratio":F}
@@ -58,6 +71,38 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+
+    /// Also through an in-process relay of ours, both endpoints behind it.
+    #[arg(long)]
+    relay: bool,
+
+    /// Instead of throughput: this many sessions through a relay.
+    #[arg(long, value_name = "N")]
+    relay_sessions: Option<usize>,
+
+    /// With --relay-sessions: sessions per relay connection (at most 64,
+    /// the sessions a connection carries by default).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    sessions_per_connection: usize,
+
+    /// With --relay-sessions: use the relay at this URI (msrp://HOST:PORT
+    /// or msrps://…) instead of an in-process one; the password comes from
+    /// MSRP_RELAY_PASSWORD.
+    #[arg(long, value_name = "URI", requires = "relay_sessions")]
+    relay_at: Option<msrp_proto::MsrpUri>,
+
+    /// With --relay-at: the user both sides authenticate as.
+    #[arg(long, value_name = "NAME", requires = "relay_at")]
+    relay_user: Option<String>,
+
+    /// With --relay-at and an msrps relay: its CA (PEM).
+    #[arg(long, value_name = "FILE", requires = "relay_at")]
+    relay_ca: Option<std::path::PathBuf>,
+
+    /// With --relay-sessions: keep the sessions open this many seconds
+    /// after the report (to look at the relay's memory meanwhile).
+    #[arg(long, value_name = "S", requires = "relay_sessions", value_parser = args::seconds)]
+    hold: Option<Duration>,
 
     #[command(flatten)]
     runtime: RuntimeFlag,
@@ -89,10 +134,51 @@ struct Report {
     raw_tls_gbps: f64,
     msrp_tls_gbps: f64,
     tls_ratio: f64,
+    /// Through the in-process relay (`--relay`), and over direct MSRP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_tcp_gbps: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_tcp_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_tls_gbps: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_tls_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relay_peak_queued_bytes: Option<usize>,
 }
 
 async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
+    if let Some(count) = args.relay_sessions {
+        let external = match (&args.relay_at, &args.relay_user) {
+            (Some(uri), Some(user)) => Some(bench_relay::External {
+                uri: uri.clone(),
+                user: user.clone(),
+                ca: args.relay_ca.clone(),
+            }),
+            (Some(_), None) => return Err(CliError::usage("--relay-at needs --relay-user NAME")),
+            _ => None,
+        };
+        let hold = args.hold;
+        let held = bench_relay::sessions(
+            rt.clone(),
+            count,
+            args.sessions_per_connection,
+            external,
+            args.json,
+        )
+        .await?;
+        if let Some(hold) = hold {
+            let _ = msrp_endpoint::timeout(&rt, hold, std::future::pending::<()>()).await;
+        }
+        drop(held);
+        return Ok(());
+    }
     let tls = certs::local().map_err(CliError::failed)?;
+    let relay = if args.relay {
+        Some(bench_relay::InProcessRelay::start(&rt, Some(&tls)).await?)
+    } else {
+        None
+    };
     // One buffer that every write takes its bytes from (MSRP writes are
     // zero-copy slices of it, raw writes borrow it).
     let block = Bytes::from(pattern(args.chunk_size));
@@ -100,16 +186,25 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
     let gbps = |d: Duration| args.bytes as f64 * 8.0 / d.as_secs_f64() / 1e9;
 
     let mut results = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    let mut relayed = [Vec::new(), Vec::new()];
     for run in 0..RUNS {
         if verbose {
             eprintln!("run {} of {RUNS}...", run + 1);
         }
-        results[0].push(raw(&rt, None, args.bytes, &block).await?);
-        results[1].push(msrp(&rt, None, args.bytes, &block, args.chunk_size).await?);
-        results[2].push(raw(&rt, Some(&tls), args.bytes, &block).await?);
-        results[3].push(msrp(&rt, Some(&tls), args.bytes, &block, args.chunk_size).await?);
+        let (n, c) = (args.bytes, args.chunk_size);
+        results[0].push(raw(&rt, None, n, &block).await?);
+        results[1].push(msrp(&rt, None, n, &block, c, None).await?);
+        if let Some(relay) = &relay {
+            relayed[0].push(msrp(&rt, None, n, &block, c, Some(relay)).await?);
+        }
+        results[2].push(raw(&rt, Some(&tls), n, &block).await?);
+        results[3].push(msrp(&rt, Some(&tls), n, &block, c, None).await?);
+        if let Some(relay) = &relay {
+            relayed[1].push(msrp(&rt, Some(&tls), n, &block, c, Some(relay)).await?);
+        }
     }
     let [raw_tcp, msrp_tcp, raw_tls, msrp_tls] = results.map(|r| gbps(median(r)));
+    let [relay_tcp, relay_tls] = relayed.map(|r| (!r.is_empty()).then(|| gbps(median(r))));
     let report = Report {
         runtime: rt.name(),
         bytes: args.bytes,
@@ -120,6 +215,11 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
         raw_tls_gbps: round(raw_tls),
         msrp_tls_gbps: round(msrp_tls),
         tls_ratio: round(msrp_tls / raw_tls),
+        relay_tcp_gbps: relay_tcp.map(round),
+        relay_tcp_ratio: relay_tcp.map(|r| round(r / msrp_tcp)),
+        relay_tls_gbps: relay_tls.map(round),
+        relay_tls_ratio: relay_tls.map(|r| round(r / msrp_tls)),
+        relay_peak_queued_bytes: relay.as_ref().map(|r| r.stats().peak_queued_bytes),
     };
     if args.json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
@@ -144,6 +244,22 @@ fn print_table(r: &Report) {
         "TLS    {:>9.2} {:>9.2} {:>7.2}",
         r.raw_tls_gbps, r.msrp_tls_gbps, r.tls_ratio
     );
+    if let (Some(tcp), Some(tcp_ratio), Some(tls), Some(tls_ratio)) = (
+        r.relay_tcp_gbps,
+        r.relay_tcp_ratio,
+        r.relay_tls_gbps,
+        r.relay_tls_ratio,
+    ) {
+        println!("through the in-process relay (both endpoints behind it), ratio to direct MSRP:");
+        println!("TCP    {:>9} {tcp:>9.2} {tcp_ratio:>7.2}", "");
+        println!("TLS    {:>9} {tls:>9.2} {tls_ratio:>7.2}", "");
+        if let Some(peak) = r.relay_peak_queued_bytes {
+            println!(
+                "the relay queued at most {} for a connection",
+                human_bytes(peak as u64)
+            );
+        }
+    }
 }
 
 /// `n` bytes as KiB, MiB or GiB.
@@ -279,14 +395,21 @@ async fn msrp<R: Runtime>(
     bytes: u64,
     block: &Bytes,
     chunk_size: usize,
+    relay: Option<&bench_relay::InProcessRelay<R>>,
 ) -> Result<Duration, CliError> {
     let failed = |e: msrp_endpoint::Error| CliError::failed(format!("MSRP run: {e}"));
     let mut config = EndpointConfig::default();
     config.protocol.chunk_size = chunk_size;
+    // Through the relay, chunks of the same size as direct.
+    config.protocol.relay_chunk_size = chunk_size;
     config.tls_server = tls.map(|t| t.server.clone());
     config.tls_client = tls.map(|t| t.client.clone());
-    let mut acceptor = get_acceptor(rt.clone(), config.clone(), None);
-    let mut connector = get_connector(rt.clone(), config, None);
+    let (alice_relay, bob_relay) = match relay.and_then(|r| r.settings(tls.is_some())) {
+        Some((alice, bob)) => (Some(alice), Some(bob)),
+        None => (None, None),
+    };
+    let mut acceptor = get_acceptor(rt.clone(), config.clone(), bob_relay);
+    let mut connector = get_connector(rt.clone(), config, alice_relay);
     let bob_path = acceptor.prepare(None).await.map_err(failed)?;
     let alice_path = connector.prepare(None).await.map_err(failed)?;
     let (alice, bob) = join(

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 
 mod args;
 mod bench;
+mod bench_relay;
 mod certs;
 mod chat;
 mod demo;
@@ -29,6 +30,7 @@ mod parse;
 mod progress;
 mod receive;
 mod relay;
+mod relay_server;
 mod runtime;
 mod send;
 mod writer;
@@ -56,15 +58,22 @@ enum Command {
     Desktop(desktop::DesktopArgs),
     Chat(chat::ChatArgs),
     File(file::FileArgs),
+    Relay(relay_server::RelayArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `RUST_LOG=msrp::traffic=trace` shows every byte on the wire (stderr).
-    if std::env::var_os("RUST_LOG").is_some() {
+    // A relay is a server: it logs what it does at INFO unless told
+    // otherwise.
+    let relay = matches!(cli.command, Command::Relay(_));
+    if std::env::var_os("RUST_LOG").is_some() || relay {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("msrp::relay=info"));
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_env_filter(filter)
             .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
             .init();
     }
     let (name, result) = match cli.command {
@@ -80,6 +89,7 @@ fn main() -> ExitCode {
             ("chat", runtime::block_on(args))
         }
         Command::File(args) => ("file", args.run()),
+        Command::Relay(args) => ("relay", runtime::block_on(args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

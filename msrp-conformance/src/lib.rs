@@ -46,6 +46,7 @@ use std::time::Duration;
 
 use msrp_endpoint::Runtime;
 
+pub mod own_relay;
 pub mod relay_env;
 pub mod scenarios;
 pub mod support;
@@ -190,6 +191,19 @@ macro_rules! conformance_suite {
             relay_ws_caller_to_acceptor_behind_relay,
             relay_wss_caller_to_acceptor_behind_relay,
             relay_ws_auth_failures,
+            // through our own relay (RelayServer), started in-process
+            own_relay_tcp_caller_behind_relay,
+            own_relay_tls_caller_behind_relay,
+            own_relay_tcp_answerer_behind_relay,
+            own_relay_tls_answerer_behind_relay,
+            own_relay_tcp_both_behind_relay,
+            own_relay_tls_both_behind_relay,
+            own_relay_auth_failures_and_423,
+            own_relay_auth_renewed_during_transfer,
+            own_relay_64mib_single_chunk_in_bounded_memory,
+            own_relay_silent_far_side_gets_408,
+            own_relay_200_concurrent_sessions,
+            own_relay_outlives_hostile_connections,
             // drop safety
             acceptor_cleanup_and_drop_release_the_port,
             server_cleanup_close_and_drop,

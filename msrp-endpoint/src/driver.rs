@@ -119,6 +119,9 @@ pub(crate) enum Command {
     Keep,
     /// Undoes `Keep`: the connection closes once it has no session.
     Release,
+    /// Answered once every command sent before it was applied (an
+    /// acceptor's `Expect` must be in force before its path is handed out).
+    Sync(oneshot::Sender<()>),
     /// Authenticates to the relay at the other end (RFC 4976 §5); the reply
     /// gets the granted Use-Path and its lifetime, or why not. Renewals
     /// follow on their own.
@@ -184,9 +187,9 @@ impl DriverHandle {
 /// re-registration with the reactor (its registrations are one-shot), and a
 /// write polled whenever any room appears in the send buffer goes out in
 /// small pieces, one system call each (TLS: one record each).
-struct Direction {
+pub(crate) struct Direction {
     state: Arc<Ready>,
-    waker: Waker,
+    pub(crate) waker: Waker,
 }
 
 /// Set when the socket wakes a [`Direction`]; wakes the driver task too.
@@ -207,7 +210,7 @@ impl Wake for Ready {
 }
 
 impl Direction {
-    fn new(task: &Arc<AtomicWaker>) -> Self {
+    pub(crate) fn new(task: &Arc<AtomicWaker>) -> Self {
         let state = Arc::new(Ready {
             // Nothing known yet: poll.
             ready: AtomicBool::new(true),
@@ -222,12 +225,12 @@ impl Direction {
     /// Whether polling may get somewhere: not if the last poll was pending
     /// and the socket has not woken this direction since. Clears the mark
     /// before a poll, so that a wake-up during the poll is not lost.
-    fn take(&self) -> bool {
+    pub(crate) fn take(&self) -> bool {
         self.state.ready.swap(false, Ordering::AcqRel)
     }
 
     /// The poll got somewhere (it was not pending): poll again.
-    fn set(&self) {
+    pub(crate) fn set(&self) {
         self.state.ready.store(true, Ordering::Release);
     }
 }
@@ -429,6 +432,9 @@ impl Driver {
             }
             Command::Close => self.conn.close(),
             Command::Keep => self.kept = true,
+            Command::Sync(reply) => {
+                let _ = reply.send(());
+            }
             Command::Release => {
                 self.kept = false;
                 if self.sessions.is_empty() && self.binding.is_empty() {

@@ -21,6 +21,7 @@
 //! | `MSRPSession.send_chunk / deliver_chunk / shutdown`, `GreenMSRPSession.receive_chunk` | [`Session::send_chunk`], [`Session::deliver_chunk`], [`Session::shutdown`], [`Session::receive_chunk`] |
 //! | sipsimple `ChatStream.set_local_nickname` (RFC 7701) | [`Session::set_nickname`]; a focus takes [`Incoming::Nickname`] and answers with [`Session::answer_nickname`] |
 //! | `trafficlog.Logger` | `tracing`, target `msrp::traffic` (the whole wire at TRACE) |
+//! | AG msrprelay (a separate server) | [`RelayServer`]: an RFC 4976 relay over [`msrp_proto::relay`], logging to `msrp::relay` |
 //!
 //! Beyond msrplib: whole messages and streams with their delivery
 //! [`Outcome`](msrp_proto::connection::Outcome)
@@ -35,6 +36,7 @@ mod connect;
 mod driver;
 mod error;
 mod relay;
+mod relay_server;
 mod runtime;
 mod server;
 mod session;
@@ -47,6 +49,7 @@ pub use any::{Acceptor, Connector, get_acceptor, get_connector};
 pub use connect::{AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig};
 pub use error::{Error, Phase};
 pub use relay::{AcceptorRelay, ConnectorRelay, RelayConnection, RelaySettings};
+pub use relay_server::{RelayListen, RelayServer, RelayServerConfig};
 pub use runtime::{BoxIo, Io, Runtime, Timer, deadline, timeout};
 pub use server::MsrpServer;
 pub use session::{

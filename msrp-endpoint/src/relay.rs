@@ -694,6 +694,15 @@ impl<R: Runtime> AcceptorRelay<R> {
             config: relay.session(uri.clone(), None),
             reply: reply_to(tx),
         })?;
+        // The path goes to the peer, who may bind at once: the expectation
+        // must be in force by then, not merely on its way to the driver (a
+        // busy shared relay connection could read the peer's first request
+        // before it and answer 481).
+        let (synced, applied) = oneshot::channel();
+        relay.inner.driver.send(Command::Sync(synced))?;
+        applied
+            .await
+            .map_err(|_| relay.inner.driver.closed_error())?;
         let path = relay.full_path(&uri);
         self.bound = Some(rx);
         Ok(path)

@@ -686,3 +686,19 @@ pub fn connection_ops(data: &[u8]) {
         panic!("connection invariant violated: {violation}");
     }
 }
+
+/// A relay with two authenticated clients and a stranger runs the
+/// operations `data` encodes (raw bytes, SENDs in pieces with end-line
+/// look-alikes in their bodies, answers with any code, reading or not,
+/// time passing, ends of stream; see [`crate::sim::relay_ops`]), and every
+/// invariant of [`crate::sim::relay_ops::run`] must hold: no panic, time
+/// moving forward, well-formed MSRP on every connection, memory within the
+/// configuration.
+pub fn relay_ops(data: &[u8]) {
+    // The epoch only anchors virtual time; nothing reads the clock later.
+    #[allow(clippy::disallowed_methods)]
+    let start = std::time::Instant::now();
+    if let Err(violation) = crate::sim::relay_ops::run(data, start) {
+        panic!("relay invariant violated: {violation}");
+    }
+}

@@ -40,6 +40,9 @@
 //!   the URI lists of To-Path, From-Path, Use-Path and SDP `a=path`.
 //! - [`ident`]: transaction ids, Message-IDs and session ids from a seeded
 //!   generator.
+//! - [`relay`]: an RFC 4976 relay for many connections — AUTH server,
+//!   forwarding with bodies streamed through, failure REPORTs, limits —
+//!   driven by `handle_*`/`poll_*` calls like [`connection`].
 //!
 //! # Guarantees
 //!
@@ -62,6 +65,7 @@ pub mod connection;
 pub mod fuzzing;
 pub mod ident;
 pub mod path;
+pub mod relay;
 #[doc(hidden)]
 pub mod sim;
 pub mod uri;

@@ -18,6 +18,8 @@ use bytes::Bytes;
 use crate::connection::{Connection, Event};
 
 pub mod ops;
+pub mod relay;
+pub mod relay_ops;
 
 /// One end of the [`Pair`].
 #[derive(Debug)]

@@ -172,3 +172,32 @@ fn roundtrip_random() {
     let seeds = corpus_or("roundtrip", &[7, 0, 1, 2, 3, 4, 5, 6]);
     mutants(fuzzing::roundtrip, &seeds, 2_000, 0x5EED_0005);
 }
+
+#[test]
+fn relay_ops_corpus() {
+    assert!(replay("relay_ops", fuzzing::relay_ops) > 0);
+}
+
+#[test]
+fn relay_ops_random() {
+    // Random programs: every byte string is one.
+    let mut rng = Rng(0x5EED_0006);
+    let rounds = 300;
+    for _ in 0..rounds {
+        let data: Vec<u8> = (0..rng.below(2_000)).map(|_| rng.next() as u8).collect();
+        fuzzing::relay_ops(&data);
+    }
+    // Programs of SENDs, answers and reads only (ops 1-5, 9), with small
+    // bodies: the paths through streaming, interruption and reports.
+    for _ in 0..rounds {
+        let mut data = vec![rng.next() as u8; 4];
+        for _ in 0..rng.below(60) {
+            let op = [1u8, 2, 3, 4, 5, 9, 6, 7][rng.below(8)];
+            data.push(op);
+            for _ in 0..8 {
+                data.push(rng.next() as u8);
+            }
+        }
+        fuzzing::relay_ops(&data);
+    }
+}

@@ -43,8 +43,8 @@ use rustls_pki_types::ServerName;
 
 pub use msrp_endpoint::{
     ChunkResponse, EndpointConfig, Error, Incoming, MessageUpdate, MessageWriter, OutgoingHandle,
-    Phase, ReceivedMessage, RelaySettings, ResponseFuture, Session, TlsClient, TlsServer,
-    Transport, tls,
+    Phase, ReceivedMessage, RelayListen, RelayServerConfig, RelaySettings, ResponseFuture, Session,
+    TlsClient, TlsServer, Transport, tls,
 };
 pub use msrp_proto;
 pub use msrp_proto::connection::{Outcome, OutgoingMessage, ReceiveMode};
@@ -97,6 +97,17 @@ pub mod connect {
     pub fn server(config: msrp_endpoint::EndpointConfig) -> MsrpServer {
         msrp_endpoint::MsrpServer::new(Tokio, config)
     }
+}
+
+/// An MSRP relay (RFC 4976) on tokio: see [`msrp_endpoint::RelayServer`].
+pub type RelayServer = msrp_endpoint::RelayServer<Tokio>;
+
+/// Starts an MSRP relay on tokio (within a tokio runtime).
+pub async fn relay_server(
+    config: RelayServerConfig,
+    users: msrp_proto::relay::Users,
+) -> Result<RelayServer, Error> {
+    RelayServer::start(Tokio, config, users).await
 }
 
 pub use connect::{

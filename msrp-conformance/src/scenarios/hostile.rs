@@ -27,7 +27,11 @@ const CLIENT_HELLO: &[u8] = b"\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03\
 /// Opens the hostile connections to `port` (whose expected session is
 /// `expected`), each misbehaving in its own way, and returns them still
 /// open from this side.
-async fn hostile_crowd<R: Runtime>(rt: &R, port: u16, expected: &MsrpUri) -> Vec<FaultPeer> {
+pub(crate) async fn hostile_crowd<R: Runtime>(
+    rt: &R,
+    port: u16,
+    expected: &MsrpUri,
+) -> Vec<FaultPeer> {
     let mut crowd = Vec::new();
     // Slowloris: half a head, then nothing.
     let mut peer = FaultPeer::connect(rt, port, "slowloris99").await;
@@ -82,7 +86,7 @@ fn hostile_config(security: Security) -> EndpointConfig {
 }
 
 /// Waits until the other side has closed every connection of `crowd`.
-async fn all_dropped<R: Runtime>(rt: &R, crowd: Vec<FaultPeer>) {
+pub(crate) async fn all_dropped<R: Runtime>(rt: &R, crowd: Vec<FaultPeer>) {
     for mut peer in crowd {
         let end = peer.read_until_closed(rt, WAIT).await;
         assert!(

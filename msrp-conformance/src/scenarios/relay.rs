@@ -12,7 +12,7 @@ use msrp_endpoint::msrp_proto::connection::{Outcome, OutgoingMessage};
 use msrp_endpoint::msrp_proto::wire::SuccessReport;
 use msrp_endpoint::{
     AcceptorDirect, AcceptorRelay, ConnectorDirect, ConnectorRelay, EndpointConfig, Error,
-    RelayConnection, Runtime, Session, Transport,
+    RelayConnection, RelaySettings, Runtime, Session, Transport,
 };
 use sha2::{Digest, Sha256};
 
@@ -25,28 +25,28 @@ use crate::support::{
 
 /// Which sides go through the relay.
 #[derive(Debug, Clone, Copy)]
-enum Sides {
+pub(crate) enum Sides {
     CallerBehindRelay,
     AnswererBehindRelay,
     Both,
 }
 
-/// A bound pair: alice called, bob answered, as `sides` says.
-async fn relayed_pair<R: Runtime>(
+/// A bound pair: alice called, bob answered, as `sides` says; each side
+/// behind the relay authenticates with its settings.
+pub(crate) async fn relayed_pair<R: Runtime>(
     rt: &R,
-    env: &RelayEnv,
+    config: EndpointConfig,
+    (alice_settings, bob_settings): (RelaySettings, RelaySettings),
     security: Security,
     sides: Sides,
 ) -> (Session, Session) {
-    let config = env.config();
     let caller_relayed = matches!(sides, Sides::CallerBehindRelay | Sides::Both);
     let answerer_relayed = matches!(sides, Sides::AnswererBehindRelay | Sides::Both);
 
     let mut bob_relay = None;
     let mut bob_direct = None;
     let bob_path = if answerer_relayed {
-        let settings = env.settings(security, &env.user2);
-        let mut acceptor = AcceptorRelay::new(rt.clone(), config.clone(), settings);
+        let mut acceptor = AcceptorRelay::new(rt.clone(), config.clone(), bob_settings);
         let path = acceptor.prepare(None).await.expect("bob authenticates");
         bob_relay = Some(acceptor);
         path
@@ -60,8 +60,7 @@ async fn relayed_pair<R: Runtime>(
         path
     };
     let (alice_path, alice) = if caller_relayed {
-        let settings = env.settings(security, &env.user);
-        let mut connector = ConnectorRelay::new(rt.clone(), config.clone(), settings);
+        let mut connector = ConnectorRelay::new(rt.clone(), config.clone(), alice_settings);
         let path = connector.prepare(None).await.expect("alice authenticates");
         (path, Caller::Relay(connector))
     } else {
@@ -118,7 +117,7 @@ impl<R: Runtime> Caller<R> {
 
 /// Binds `alice`, behind the relay, to a direct acceptor (Bob) over
 /// `security`.
-async fn bind_to_direct<R: Runtime>(
+pub(crate) async fn bind_to_direct<R: Runtime>(
     rt: &R,
     config: EndpointConfig,
     mut alice: ConnectorRelay<R>,
@@ -150,7 +149,7 @@ const FILE: u64 = 1 << 20;
 
 /// Texts both ways, then a binary file each way, SHA-256 checked, each
 /// confirmed by success REPORTs that come back through the relay.
-async fn texts_and_files<R: Runtime>(rt: &R, alice: &mut Session, bob: &mut Session) {
+pub(crate) async fn texts_and_files<R: Runtime>(rt: &R, alice: &mut Session, bob: &mut Session) {
     exchange(rt, alice, bob).await;
     send_file_and_check(rt, alice, bob, 3).await;
     send_file_and_check(rt, bob, alice, 4).await;
@@ -186,7 +185,11 @@ async fn send_file_and_check<R: Runtime>(rt: &R, from: &Session, to: &mut Sessio
 
 async fn through_relay<R: Runtime>(rt: R, security: Security, sides: Sides) {
     let env = RelayEnv::get();
-    let (mut alice, mut bob) = relayed_pair(&rt, &env, security, sides).await;
+    let settings = (
+        env.settings(security, &env.user),
+        env.settings(security, &env.user2),
+    );
+    let (mut alice, mut bob) = relayed_pair(&rt, env.config(), settings, security, sides).await;
     texts_and_files(&rt, &mut alice, &mut bob).await;
 }
 
@@ -227,7 +230,7 @@ pub async fn relay_auth_failures_and_423<R: Runtime>(rt: R) {
     let env = RelayEnv::get();
     for security in [Security::Tcp, Security::Tls] {
         let relay = env.uri(security);
-        let wrong = msrp_endpoint::RelaySettings::from_uri(&relay, &env.user, "not the password");
+        let wrong = RelaySettings::from_uri(&relay, &env.user, "not the password");
         let err = within(
             &rt,
             WAIT,
@@ -348,7 +351,7 @@ pub async fn relay_lost_mid_transfer_fails_pending_messages_once<R: Runtime>(rt:
     let relay_uri: MsrpUri = format!("msrp://127.0.0.1:{};tcp", proxy.port())
         .parse()
         .expect("URI");
-    let settings = msrp_endpoint::RelaySettings::from_uri(&relay_uri, &env.user, &env.password);
+    let settings = RelaySettings::from_uri(&relay_uri, &env.user, &env.password);
     let alice = ConnectorRelay::new(rt.clone(), env.config(), settings);
     let (alice, _bob) =
         bind_to_direct(&rt, env.config(), alice, Security::Tcp, "boblost00001").await;
@@ -391,7 +394,7 @@ pub async fn relay_found_by_dns_srv<R: Runtime>(rt: R) {
     let env = RelayEnv::get();
     let dns: std::net::SocketAddr = env.dns.parse().expect("the DNS server's address");
     for security in [Security::Tls, Security::Tcp] {
-        let settings = msrp_endpoint::RelaySettings::new(&env.domain, &env.user, &env.password)
+        let settings = RelaySettings::new(&env.domain, &env.user, &env.password)
             .tls(security == Security::Tls)
             .name_servers([dns]);
         let relay = within(

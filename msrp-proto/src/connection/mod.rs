@@ -60,7 +60,7 @@
 
 mod auth;
 mod config;
-mod digest;
+pub(crate) mod digest;
 mod error;
 mod event;
 mod fast_hash;
@@ -70,7 +70,7 @@ mod nickname;
 mod outgoing;
 mod ranges;
 mod relay;
-mod respond;
+pub(crate) mod respond;
 mod session;
 mod transactions;
 

@@ -258,6 +258,21 @@ impl Parser {
         }
     }
 
+    /// Gives back the receive buffer's memory when the parser holds nothing
+    /// (between chunks, nothing buffered); the next read allocates anew.
+    /// For connections that went quiet: a relay or server with many idle
+    /// connections would otherwise keep a read block for each. Returns
+    /// whether it did.
+    pub fn release_idle_buffer(&mut self) -> bool {
+        if !self.is_idle() {
+            return false;
+        }
+        self.buf = BytesMut::new();
+        self.scratch = None;
+        self.spare = None;
+        true
+    }
+
     /// Bytes received and not yet handed out.
     pub fn buffered(&self) -> usize {
         self.buf.len()

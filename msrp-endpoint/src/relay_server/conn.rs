@@ -1,0 +1,460 @@
+//! One task per relay connection: the TLS handshake (accepting or
+//! connecting), then the I/O loop that moves bytes between the socket and
+//! the relay core.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::task::AtomicWaker;
+use msrp_proto::relay::{ConnId, ConnState, Listener};
+use tracing::{debug, trace};
+
+use super::{Hub, unless_closed};
+use crate::driver::Direction;
+use crate::runtime::{BoxIo, Runtime, Timer, deadline};
+use crate::tls::server_name;
+
+/// Bytes one read may take.
+const READ_SIZE: usize = 64 * 1024;
+/// The parser's buffer grows by this much at a time (see the driver).
+const READ_BLOCK: usize = 128 * 1024;
+/// Reads of a connection whose last read was small (chat, control
+/// traffic): a relay holds thousands of such connections, and each keeps
+/// its read block while a chunk is in progress. A read that fills it
+/// switches back to full-size reads.
+const SMALL_READ: usize = 4 * 1024;
+/// Bytes read per turn before writing.
+const READ_PER_ROUND: usize = 4 * READ_SIZE;
+/// Bytes taken from the core for one vectored write.
+const WRITE_BATCH: usize = 256 * 1024;
+/// Turns per poll before yielding to other tasks.
+const BUDGET: usize = 32;
+/// How long a closed connection may take to write what it was given.
+const LINGER: Duration = Duration::from_secs(5);
+
+thread_local! {
+    /// Where TLS connections read to outside the core's lock: one per
+    /// worker thread, not one per connection (a relay holds thousands).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A connection accepted on `listener`: admitted by the core, TLS
+/// handshake if the listener is TLS, then the I/O loop.
+pub(super) async fn run_inbound<R: Runtime>(
+    hub: Arc<Hub<R>>,
+    tcp: R::Tcp,
+    peer: SocketAddr,
+    listener: Listener,
+) {
+    let task = Arc::new(AtomicWaker::new());
+    let admitted = hub.with_core(|relay, now| relay.handle_accept(now, listener));
+    let id = match admitted {
+        Ok(id) => id,
+        Err(err) => {
+            debug!(target: "msrp::relay", %peer, %err, "connection refused");
+            return;
+        }
+    };
+    {
+        let mut core = hub.lock();
+        if core.stopped {
+            return;
+        }
+        core.tasks.insert(id, task.clone());
+    }
+    let io = if listener.secure {
+        let Some(config) = hub.tls_server.clone() else {
+            return close(&hub, id);
+        };
+        let handshake = deadline(
+            &hub.rt,
+            hub.rt.now() + hub.handshake_timeout,
+            hub.rt.tls_accept(tcp, config),
+        );
+        match unless_closed(&hub, id, &task, handshake).await {
+            Some(Some(Ok(io))) => io,
+            Some(Some(Err(err))) => {
+                debug!(target: "msrp::relay", conn = %id, %peer, %err, "TLS handshake failed");
+                return reset(&hub, id);
+            }
+            Some(None) => {
+                debug!(target: "msrp::relay", conn = %id, %peer, "TLS handshake timed out");
+                return reset(&hub, id);
+            }
+            // Evicted while shaking hands.
+            None => return forget(&hub, id),
+        }
+    } else {
+        hub.rt.plain(tcp)
+    };
+    debug!(target: "msrp::relay", conn = %id, %peer, "connection open");
+    ConnIo::new(hub, id, task, io, listener.secure).await;
+}
+
+/// A connection the core asked for: connect (and TLS), tell the core, then
+/// the I/O loop.
+pub(super) async fn run_outbound<R: Runtime>(
+    hub: Arc<Hub<R>>,
+    id: ConnId,
+    task: Arc<AtomicWaker>,
+    host: String,
+    port: u16,
+    secure: bool,
+) {
+    let opened = unless_closed(&hub, id, &task, open(&hub, &host, port, secure)).await;
+    let io = match opened {
+        Some(Ok(io)) => io,
+        Some(Err(reason)) => {
+            debug!(target: "msrp::relay", conn = %id, %host, port, %reason, "connect failed");
+            hub.with_core(|relay, now| relay.handle_connect_failed(now, id, &reason));
+            return forget(&hub, id);
+        }
+        None => return forget(&hub, id),
+    };
+    debug!(target: "msrp::relay", conn = %id, %host, port, secure, "connected");
+    hub.with_core(|relay, now| relay.handle_connected(now, id));
+    ConnIo::new(hub, id, task, io, secure).await;
+}
+
+async fn open<R: Runtime>(
+    hub: &Arc<Hub<R>>,
+    host: &str,
+    port: u16,
+    secure: bool,
+) -> Result<BoxIo, String> {
+    let rt = &hub.rt;
+    let tcp = deadline(rt, rt.now() + hub.connect_timeout, rt.connect(host, port))
+        .await
+        .ok_or("timed out")?
+        .map_err(|e| e.to_string())?;
+    if !secure {
+        return Ok(rt.plain(tcp));
+    }
+    let config = hub
+        .tls_client
+        .clone()
+        .ok_or("no TLS client settings to check the next hop's certificate")?;
+    let name = server_name(host).map_err(|e| e.to_string())?;
+    deadline(
+        rt,
+        rt.now() + hub.handshake_timeout,
+        rt.tls_connect(tcp, config, name),
+    )
+    .await
+    .ok_or("TLS handshake timed out")?
+    .map_err(|e| format!("TLS handshake: {e}"))
+}
+
+fn reset<R: Runtime>(hub: &Arc<Hub<R>>, id: ConnId) {
+    hub.with_core(|relay, now| relay.handle_reset(now, id));
+    forget(hub, id);
+}
+
+fn close<R: Runtime>(hub: &Arc<Hub<R>>, id: ConnId) {
+    hub.with_core(|relay, now| relay.close(now, id));
+    forget(hub, id);
+}
+
+/// The task is gone: nobody to wake for `id` any more.
+fn forget<R: Runtime>(hub: &Arc<Hub<R>>, id: ConnId) {
+    hub.lock().tasks.remove(&id);
+}
+
+/// The I/O loop of one connection.
+struct ConnIo<R: Runtime> {
+    hub: Arc<Hub<R>>,
+    id: ConnId,
+    io: BoxIo,
+    task: Arc<AtomicWaker>,
+    readable: Direction,
+    writable: Direction,
+    out: VecDeque<Bytes>,
+    out_len: usize,
+    needs_flush: bool,
+    read_done: bool,
+    io_closed: bool,
+    /// Whether the last read was small (see [`SMALL_READ`]).
+    small: bool,
+    /// TLS: read outside the lock, into [`SCRATCH`].
+    copy_reads: bool,
+    /// Whether the core wanted input when last asked.
+    wants: bool,
+    /// Set once the core closed the connection: the last bytes must be
+    /// written by then.
+    linger: Option<Box<dyn Timer>>,
+    span: tracing::Span,
+}
+
+impl<R: Runtime> ConnIo<R> {
+    fn new(
+        hub: Arc<Hub<R>>,
+        id: ConnId,
+        task: Arc<AtomicWaker>,
+        io: BoxIo,
+        copy_reads: bool,
+    ) -> Self {
+        Self {
+            readable: Direction::new(&task),
+            writable: Direction::new(&task),
+            hub,
+            id,
+            io,
+            task,
+            out: VecDeque::new(),
+            out_len: 0,
+            needs_flush: false,
+            read_done: false,
+            io_closed: false,
+            small: true,
+            copy_reads,
+            wants: true,
+            linger: None,
+            span: tracing::debug_span!(target: "msrp::relay", "relay", conn = %id),
+        }
+    }
+
+    /// One turn with the core: read what may be read, take what is to be
+    /// written. Returns whether anything happened and the state after.
+    fn turn(&mut self) -> (bool, ConnState) {
+        if self.copy_reads {
+            return SCRATCH.with(|scratch| self.turn_with(&mut scratch.borrow_mut()));
+        }
+        self.turn_with(&mut Vec::new())
+    }
+
+    fn turn_with(&mut self, scratch: &mut Vec<u8>) -> (bool, ConnState) {
+        let id = self.id;
+        let now = self.hub.rt.now();
+        let mut progress = false;
+        // TLS: read (and decrypt) before taking the lock, so that the other
+        // connections' tasks are not held up by the decryption; the bytes
+        // are copied into the parser once, a small price beside it.
+        let mut filled = 0;
+        let mut end = None;
+        if self.copy_reads && self.wants && !self.read_done {
+            scratch.resize(READ_PER_ROUND, 0);
+            let mut cx = Context::from_waker(&self.readable.waker);
+            while filled < READ_PER_ROUND && self.readable.take() {
+                let max = (READ_PER_ROUND - filled).min(READ_SIZE);
+                match Pin::new(&mut self.io).poll_read(&mut cx, &mut scratch[filled..filled + max])
+                {
+                    Poll::Ready(Ok(0)) => {
+                        self.readable.set();
+                        end = Some(Ok(()));
+                        break;
+                    }
+                    Poll::Ready(Ok(n)) => {
+                        self.readable.set();
+                        filled += n;
+                        progress = true;
+                    }
+                    Poll::Ready(Err(err)) => {
+                        end = Some(Err(err));
+                        break;
+                    }
+                    Poll::Pending => break,
+                }
+            }
+            if filled > 0 && tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
+                trace!(target: "msrp::relay", parent: &self.span, "<<< {}", scratch[..filled].escape_ascii());
+            }
+        }
+        let (state, work) = {
+            let mut core = self.hub.lock();
+            let relay = &mut core.relay;
+            if filled > 0 {
+                relay.handle_input(now, id, &scratch[..filled]);
+            }
+            match end {
+                Some(Ok(())) => {
+                    self.read_done = true;
+                    relay.handle_eof(now, id);
+                    progress = true;
+                }
+                Some(Err(err)) => {
+                    debug!(target: "msrp::relay", parent: &self.span, %err, "read failed");
+                    self.read_done = true;
+                    relay.handle_reset(now, id);
+                    progress = true;
+                }
+                None => {}
+            }
+            let mut read = 0;
+            while !self.copy_reads
+                && !self.read_done
+                && read < READ_PER_ROUND
+                && relay.wants_input(id)
+                && self.readable.take()
+            {
+                let io = &mut self.io;
+                let mut cx = Context::from_waker(&self.readable.waker);
+                let span = &self.span;
+                // Straight into the parser's buffer: no copy of what is read.
+                let (max, block) = if self.small {
+                    (SMALL_READ, 2 * SMALL_READ)
+                } else {
+                    (READ_SIZE, READ_BLOCK)
+                };
+                let polled = relay.handle_read(now, id, max, block, |buf| {
+                    match Pin::new(io).poll_read(&mut cx, buf) {
+                        Poll::Ready(Ok(n)) => {
+                            if n > 0 && tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
+                                trace!(target: "msrp::relay", parent: span, "<<< {}", buf[..n].escape_ascii());
+                            }
+                            (n, Poll::Ready(Ok(n)))
+                        }
+                        other => (0, other),
+                    }
+                });
+                match polled {
+                    None | Some(Poll::Pending) => break,
+                    Some(Poll::Ready(Ok(0))) => {
+                        self.readable.set();
+                        self.read_done = true;
+                        relay.handle_eof(now, id);
+                        progress = true;
+                    }
+                    Some(Poll::Ready(Ok(n))) => {
+                        self.readable.set();
+                        self.small = n < max;
+                        read += n;
+                        progress = true;
+                    }
+                    Some(Poll::Ready(Err(err))) => {
+                        debug!(target: "msrp::relay", parent: &self.span, %err, "read failed");
+                        self.read_done = true;
+                        relay.handle_reset(now, id);
+                        progress = true;
+                    }
+                }
+            }
+            while self.out_len < WRITE_BATCH {
+                let Some(t) = relay.poll_transmit(now, id) else {
+                    break;
+                };
+                if t.data.is_empty() {
+                    continue;
+                }
+                progress = true;
+                self.out_len += t.data.len();
+                self.out.push_back(t.data);
+            }
+            // Input wanted again (room came downstream): read at once.
+            let wanted = self.wants;
+            self.wants = relay.wants_input(id);
+            progress |= self.wants && !wanted;
+            let state = relay.conn_state(id);
+            (state, core.drain())
+        };
+        work.run(&self.hub);
+        (progress, state)
+    }
+
+    /// Writes what was taken from the core. Whether anything went out.
+    fn write(&mut self) -> io::Result<bool> {
+        let mut progress = false;
+        let mut cx = Context::from_waker(&self.writable.waker);
+        while !self.out.is_empty() {
+            if !self.writable.take() {
+                return Ok(progress);
+            }
+            let slices: Vec<IoSlice<'_>> =
+                self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
+            match Pin::new(&mut self.io).poll_write_vectored(&mut cx, &slices) {
+                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
+                Poll::Ready(Ok(mut n)) => {
+                    if tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
+                        trace!(target: "msrp::relay", parent: &self.span, ">>> {n} bytes");
+                    }
+                    self.writable.set();
+                    progress = true;
+                    self.needs_flush = true;
+                    self.out_len -= n;
+                    while n > 0 {
+                        let Some(front) = self.out.front_mut() else {
+                            break;
+                        };
+                        if front.len() <= n {
+                            n -= front.len();
+                            self.out.pop_front();
+                        } else {
+                            let _ = front.split_to(n);
+                            n = 0;
+                        }
+                    }
+                }
+                Poll::Ready(Err(err)) => return Err(err),
+                Poll::Pending => return Ok(progress),
+            }
+        }
+        if self.needs_flush && self.writable.take() {
+            match Pin::new(&mut self.io).poll_flush(&mut cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(err)) => return Err(err),
+                Poll::Pending => return Ok(progress),
+            }
+            self.writable.set();
+        }
+        Ok(progress)
+    }
+
+    fn finish(&mut self) {
+        self.hub.lock().tasks.remove(&self.id);
+    }
+}
+
+impl<R: Runtime> Future for ConnIo<R> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        this.task.register(cx.waker());
+        for _ in 0..BUDGET {
+            let (mut progress, state) = this.turn();
+            match this.write() {
+                Ok(wrote) => progress |= wrote,
+                Err(err) => {
+                    debug!(target: "msrp::relay", parent: &this.span, %err, "write failed");
+                    let id = this.id;
+                    this.hub.with_core(|relay, now| relay.handle_reset(now, id));
+                    this.out.clear();
+                    this.out_len = 0;
+                    this.needs_flush = false;
+                    continue;
+                }
+            }
+            if state == ConnState::Closed {
+                let flushed = this.out.is_empty() && !this.needs_flush;
+                let linger = this.linger.get_or_insert_with(|| {
+                    let rt = &this.hub.rt;
+                    rt.timer(rt.now() + LINGER)
+                });
+                let late = linger.poll_fire(cx).is_ready();
+                if flushed || late {
+                    if !this.io_closed {
+                        // Past the linger time, closed or not, it is given up.
+                        if Pin::new(&mut this.io).poll_close(cx).is_pending() && !late {
+                            return Poll::Pending;
+                        }
+                        this.io_closed = true;
+                    }
+                    this.finish();
+                    return Poll::Ready(());
+                }
+            }
+            if !progress {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
