@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::args;
 use crate::bench_relay;
+use crate::bench_sessions;
 use crate::certs::{self, LocalTls};
 use crate::error::CliError;
 use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
@@ -99,6 +100,38 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "FILE", requires = "relay_at")]
     relay_ca: Option<std::path::PathBuf>,
 
+    /// Instead of throughput: this many sessions to one MsrpServer running in
+    /// a child process, small messages answered with 200s; reports set-up
+    /// time, messages per second, latency percentiles and memory.
+    #[arg(long, value_name = "N", conflicts_with_all = ["relay_sessions", "relay"])]
+    sessions: Option<usize>,
+
+    /// With --sessions: the connections they share (default: one each).
+    #[arg(long, value_name = "M", requires = "sessions")]
+    connections: Option<usize>,
+
+    /// With --sessions: messages in all, spread evenly over the sessions.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 200_000,
+        requires = "sessions"
+    )]
+    messages: usize,
+
+    /// With --sessions: messages awaiting their 200 at a time, per session
+    /// (default: 256 spread over the sessions, at least 1 each).
+    #[arg(long, value_name = "N", requires = "sessions", value_parser = clap::value_parser!(u32).range(1..))]
+    window: Option<u32>,
+
+    /// With --sessions: the body size of each message.
+    #[arg(long, value_name = "N", default_value = "100", requires = "sessions", value_parser = args::size)]
+    message_size: u64,
+
+    /// The server side of --sessions (run by the bench itself).
+    #[arg(long, value_name = "N", hide = true)]
+    serve_sessions: Option<usize>,
+
     /// With --relay-sessions: keep the sessions open this many seconds
     /// after the report (to look at the relay's memory meanwhile).
     #[arg(long, value_name = "S", requires = "relay_sessions", value_parser = args::seconds)]
@@ -148,6 +181,23 @@ struct Report {
 }
 
 async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
+    if let Some(count) = args.serve_sessions {
+        return bench_sessions::serve(rt, count).await;
+    }
+    if let Some(sessions) = args.sessions {
+        let bench = bench_sessions::SessionsBench {
+            runtime: args.runtime.runtime,
+            sessions,
+            connections: args.connections.unwrap_or(sessions),
+            messages: args.messages,
+            window: args
+                .window
+                .map_or_else(|| bench_sessions::default_window(sessions), |w| w as usize),
+            message_size: usize::try_from(args.message_size)
+                .map_err(|_| CliError::usage("--message-size is too large"))?,
+        };
+        return bench_sessions::run(rt, bench, args.json).await;
+    }
     if let Some(count) = args.relay_sessions {
         let external = match (&args.relay_at, &args.relay_user) {
             (Some(uri), Some(user)) => Some(bench_relay::External {

@@ -242,7 +242,7 @@ async fn exchange(from: &Session, to: &mut Session) -> Result<(), String> {
 
 /// Peak and current resident memory of this process, from
 /// `/proc/self/status` (Linux; `None` elsewhere).
-fn memory() -> (Option<u64>, Option<u64>) {
+pub(crate) fn memory() -> (Option<u64>, Option<u64>) {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return (None, None);
     };

@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 mod args;
 mod bench;
 mod bench_relay;
+mod bench_sessions;
 mod certs;
 mod chat;
 mod demo;

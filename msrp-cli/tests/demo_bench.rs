@@ -57,3 +57,56 @@ fn bench_json_has_every_field() {
         assert!(value > 0.0, "{key} = {value}");
     }
 }
+
+#[test]
+fn bench_sessions_reports_messages_latency_and_memory() {
+    for runtime in ["tokio", "async-std", "smol"] {
+        let (stdout, stderr, code) = run(&[
+            "bench",
+            "--runtime",
+            runtime,
+            "--sessions",
+            "20",
+            "--connections",
+            "4",
+            "--messages",
+            "400",
+            "--json",
+        ]);
+        assert_eq!(code, Some(0), "{runtime}: {stderr}");
+        let report: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(report["runtime"], runtime);
+        assert_eq!(report["sessions"], 20);
+        assert_eq!(report["connections"], 4);
+        assert_eq!(report["messages"], 400, "every message answered 200");
+        assert_eq!(report["window"], 12, "256 in flight over 20 sessions");
+        for key in [
+            "messages_per_second",
+            "p50_us",
+            "p99_us",
+            "server_start_rss_kib",
+            "server_idle_rss_kib",
+            "server_peak_rss_kib",
+            "client_peak_rss_kib",
+        ] {
+            assert!(
+                report[key].as_f64().unwrap() > 0.0,
+                "{runtime}: {key} in {stdout}"
+            );
+        }
+        assert!(
+            report["p50_us"].as_u64() <= report["p99_us"].as_u64(),
+            "{stdout}"
+        );
+    }
+}
+
+#[test]
+fn bench_sessions_refuses_more_connections_than_sessions() {
+    let (_, stderr, code) = run(&["bench", "--sessions", "2", "--connections", "3"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--connections 3 is more than --sessions 2"),
+        "{stderr}"
+    );
+}

@@ -147,6 +147,7 @@ macro_rules! conformance_suite {
             direct_tls_64mib_file_arrives_intact,
             direct_tcp_short_message_overtakes_large_one,
             direct_tls_short_message_overtakes_large_one,
+            messages_queue_without_waiting_for_the_connection,
             // chat rooms (RFC 7701)
             nickname_set_and_refused,
             // connector ↔ MsrpServer
@@ -154,6 +155,7 @@ macro_rules! conformance_suite {
             server_tls_messages_both_ways,
             server_tcp_five_sessions_on_one_port,
             server_tls_five_sessions_on_one_port,
+            server_sessions_share_one_connection,
             server_refuses_unknown_and_already_bound_uris,
             server_complete_times_out_when_session_never_binds,
             server_drops_connection_that_never_binds,

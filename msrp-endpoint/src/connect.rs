@@ -341,6 +341,37 @@ impl<R: Runtime> ConnectorDirect<R> {
         await_bind(&self.rt, self.config.bind_timeout, rx).await
     }
 
+    /// Like [`complete`](Self::complete), but binds the session over the
+    /// connection that `existing` already runs on instead of opening a new
+    /// one (RFC 4975 §5.4: sessions whose first hop is at the same address
+    /// may share a connection). The first hop of `full_remote_path` must
+    /// have the scheme, host and port `existing` connects to;
+    /// [`Error::Config`] otherwise, and
+    /// [`Error::Closed`] if that connection has ended.
+    pub async fn complete_on(
+        &mut self,
+        existing: &Transport,
+        full_remote_path: &[MsrpUri],
+    ) -> Result<Transport, Error> {
+        let remote = remote(full_remote_path)?;
+        let (hop, theirs) = (remote.first(), existing.remote_path().first());
+        if host_port(hop) != host_port(theirs) || hop.is_secure() != theirs.is_secure() {
+            return Err(Error::Config(format!(
+                "{hop} is not reached over the existing connection (to {theirs})"
+            )));
+        }
+        let local_uri = match &self.local_uri {
+            Some(uri) => uri.clone(),
+            None => self.prepare(None).await?.remove(0),
+        };
+        let (tx, rx) = oneshot::channel();
+        existing.driver().send(Command::Open {
+            config: self.config.session(local_uri, Some(remote)),
+            reply: reply_to(tx),
+        })?;
+        await_bind(&self.rt, self.config.bind_timeout, rx).await
+    }
+
     /// Nothing to release for a connector; here for symmetry with msrplib.
     pub fn cleanup(&mut self) {
         self.local_uri = None;

@@ -27,7 +27,7 @@ use futures_core::Stream;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
 use msrp_proto::connection::{
-    AuthConfig, BindRequest, CloseReason, CommandError, Connection, Event, MessageId,
+    AuthConfig, BindRequest, CloseReason, CommandError, Connection, Event, MessageId, Outcome,
     OutgoingMessage, RequestId, SessionConfig, SessionHandle,
 };
 use msrp_proto::path::Path;
@@ -42,6 +42,12 @@ use crate::session::{ChunkResponse, Incoming, MessageUpdate, ReceivedMessage, Se
 const WRITE_BATCH: usize = 256 * 1024;
 /// Bytes one read may take (64 KiB reads measured best on loopback).
 const READ_SIZE: usize = 64 * 1024;
+thread_local! {
+    /// Where reads between chunks land (see `Driver::poll_read`): one
+    /// buffer per thread instead of one per connection.
+    static READ_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Reads go straight into the parser's buffer, which grows by this much at
 /// a time: several reads share an allocation, and the body pieces handed
 /// out are slices of it. Small enough that a piece an application keeps
@@ -75,6 +81,13 @@ pub(crate) enum Command {
         message: OutgoingMessage,
         stream: bool,
         reply: oneshot::Sender<Result<(MessageId, mpsc::UnboundedReceiver<MessageUpdate>), Error>>,
+    },
+    /// A whole message whose handle the session already gave out.
+    Queue {
+        session: SessionHandle,
+        message: OutgoingMessage,
+        id: MessageId,
+        updates: mpsc::UnboundedSender<MessageUpdate>,
     },
     Write {
         message: MessageId,
@@ -169,6 +182,19 @@ impl DriverHandle {
         self.commands
             .unbounded_send(command)
             .map_err(|_| self.closed_error())
+    }
+
+    /// An error if the connection has closed (its reason is known).
+    pub(crate) fn check_open(&self) -> Result<(), Error> {
+        let closed = self
+            .shared
+            .close_reason
+            .lock()
+            .map_or(true, |reason| reason.is_some());
+        if closed {
+            return Err(self.closed_error());
+        }
+        Ok(())
     }
 
     pub(crate) fn closed_error(&self) -> Error {
@@ -380,6 +406,20 @@ impl Driver {
                     (id, rx)
                 }));
             }
+            Command::Queue {
+                session,
+                message,
+                id,
+                updates,
+            } => match self.conn.send_message_as(session, message, id.clone()) {
+                Ok(()) => {
+                    self.messages.insert(id, (session, updates));
+                }
+                Err(err) => {
+                    let outcome = not_queued(&err, &self.handle);
+                    let _ = updates.unbounded_send(MessageUpdate::Outcome(outcome));
+                }
+            },
             Command::Write {
                 message,
                 data,
@@ -807,20 +847,51 @@ impl Driver {
         }
         let now = self.now();
         let io = &mut self.io;
+        let conn = &mut self.conn;
         let span = &self.span;
         let mut cx = Context::from_waker(&self.readable.waker);
-        // Straight into the parser's buffer: no copy of what is read.
-        let polled = self.conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
-            match Pin::new(io).poll_read(&mut cx, buf) {
-                Poll::Ready(Ok(n)) => {
-                    if n > 0 && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
-                        trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(&buf[..n]));
-                    }
-                    (n, Poll::Ready(Ok(n)))
-                }
-                other => (0, other),
+        let trace_read = |buf: &[u8]| {
+            if !buf.is_empty() && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE)
+            {
+                trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(buf));
             }
-        });
+        };
+        let polled = if conn.input_idle() {
+            // Between chunks: into this thread's scratch buffer, and what
+            // came is copied into the connection. An idle connection then
+            // holds no read buffer of its own (64 KiB each made 10 000 idle
+            // connections cost over 600 MiB), and a small message costs a
+            // small copy.
+            READ_SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                if scratch.len() < READ_SIZE {
+                    scratch.resize(READ_SIZE, 0);
+                }
+                let polled = Pin::new(io).poll_read(&mut cx, &mut scratch[..READ_SIZE]);
+                if let Poll::Ready(Ok(n)) = polled {
+                    trace_read(&scratch[..n]);
+                    if n > 0 {
+                        conn.handle_input(now, &scratch[..n]);
+                    }
+                }
+                polled
+            })
+        } else {
+            // Within a chunk (bulk data, as a rule): straight into the
+            // parser's buffer, with no copy of what is read.
+            conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
+                match Pin::new(io).poll_read(&mut cx, buf) {
+                    Poll::Ready(Ok(n)) => {
+                        trace_read(&buf[..n]);
+                        (n, Poll::Ready(Ok(n)))
+                    }
+                    other => (0, other),
+                }
+            })
+        };
+        if conn.input_idle() {
+            conn.release_input_buffer();
+        }
         if polled.is_ready() {
             self.readable.set();
         }
@@ -1010,6 +1081,14 @@ impl Future for Driver {
                 this.messages.clear();
                 this.chunk_replies.clear();
                 this.nickname_replies.clear();
+                // Messages queued after the end get their outcome too.
+                this.commands.close();
+                while let Ok(command) = this.commands.try_recv() {
+                    if let Command::Queue { updates, .. } = command {
+                        let outcome = not_queued(&CommandError::Closed, &this.handle);
+                        let _ = updates.unbounded_send(MessageUpdate::Outcome(outcome));
+                    }
+                }
                 return Poll::Ready(());
             }
             if !progress {
@@ -1025,4 +1104,22 @@ impl Future for Driver {
 /// Wire bytes for a log line: printable ASCII as is, the rest escaped.
 fn escape(bytes: &[u8]) -> String {
     bytes.escape_ascii().to_string()
+}
+
+/// The outcome of a message the connection would not take (see
+/// [`Session::send_message`](crate::Session::send_message)): the status
+/// code a peer would have given for the same fault, and 408 with the
+/// reason when the connection has ended (RFC 4975 §7.1.1 treats a lost
+/// connection as a timeout).
+fn not_queued(err: &CommandError, driver: &DriverHandle) -> Outcome {
+    let (code, comment) = match err {
+        CommandError::Closed => (408, driver.closed_error().to_string()),
+        CommandError::UnknownSession | CommandError::NotBound => (481, err.to_string()),
+        CommandError::TooManyMessages => (413, err.to_string()),
+        _ => (400, err.to_string()),
+    };
+    Outcome::Failed {
+        code,
+        comment: format!("not sent: {comment}"),
+    }
 }

@@ -9,6 +9,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -317,7 +318,7 @@ impl Transport {
         self.guard.session
     }
 
-    fn driver(&self) -> &DriverHandle {
+    pub(crate) fn driver(&self) -> &DriverHandle {
         &self.guard.driver
     }
 }
@@ -329,12 +330,18 @@ impl Transport {
 #[derive(Debug)]
 pub struct Session {
     transport: Transport,
+    /// Message-IDs for [`send_message`](Self::send_message), made here so
+    /// that queueing a message needs no answer from the connection's task.
+    ids: Mutex<IdGenerator>,
 }
 
 impl Session {
     /// A session over a bound transport.
     pub fn new(transport: Transport) -> Self {
-        Self { transport }
+        Self {
+            transport,
+            ids: Mutex::new(IdGenerator::from_seed(seed())),
+        }
     }
 
     /// The transport underneath.
@@ -353,8 +360,35 @@ impl Session {
     }
 
     /// Sends a whole message; await [`OutgoingHandle::outcome`] for its fate.
+    ///
+    /// The message is handed to the connection's task without waiting for
+    /// it, so that a sender with many messages in flight has them written
+    /// together. An error here means the connection has ended; a message
+    /// the connection refuses (a connection that ends meanwhile: 408, a
+    /// closed session: 481, more than
+    /// [`Config::max_outgoing_messages`](msrp_proto::connection::Config::max_outgoing_messages)
+    /// open: 413, a malformed header: 400) ends with
+    /// [`Outcome::Failed`](msrp_proto::connection::Outcome::Failed) and a
+    /// comment that begins "not sent".
     pub async fn send_message(&self, message: OutgoingMessage) -> Result<OutgoingHandle, Error> {
-        self.queue(message, false).await
+        let id = {
+            let mut ids = self.ids.lock().unwrap_or_else(PoisonError::into_inner);
+            MessageId::random(&mut ids)
+        };
+        let (updates, rx) = mpsc::unbounded();
+        let driver = self.transport.driver();
+        driver.check_open()?;
+        driver.send(Command::Queue {
+            session: self.transport.session(),
+            message,
+            id: id.clone(),
+            updates,
+        })?;
+        Ok(OutgoingHandle {
+            id,
+            updates: rx,
+            driver: driver.clone(),
+        })
     }
 
     /// Starts a message written piece by piece; at most the connection's

@@ -79,6 +79,15 @@ static IDENT_CHARS: [bool; 256] = {
 /// ```
 #[derive(Debug, Clone)]
 pub struct IdGenerator {
+    seed: [u8; 32],
+    /// Started on the first identifier drawn: a connection or session that
+    /// never makes one (most on a server that only answers) keeps 40 bytes
+    /// instead of some 400.
+    running: Option<Box<Running>>,
+}
+
+#[derive(Debug, Clone)]
+struct Running {
     rng: ChaCha12Rng,
     /// Random bytes drawn and not used yet: one ChaCha block serves
     /// several identifiers (drawing a block per identifier was a visible cost
@@ -91,10 +100,19 @@ impl IdGenerator {
     /// Creates a generator from a 32-byte seed.
     pub fn from_seed(seed: [u8; 32]) -> Self {
         Self {
-            rng: ChaCha12Rng::from_seed(seed),
-            pool: [0; 64],
-            used: 64,
+            seed,
+            running: None,
         }
+    }
+
+    fn running(&mut self) -> &mut Running {
+        self.running.get_or_insert_with(|| {
+            Box::new(Running {
+                rng: ChaCha12Rng::from_seed(self.seed),
+                pool: [0; 64],
+                used: 64,
+            })
+        })
     }
 
     /// A fresh transaction id: 16 alphanumerics, about 95 random bits.
@@ -123,14 +141,15 @@ impl IdGenerator {
     /// Fills `out` with random characters from `[A-Za-z0-9]`, uniformly
     /// distributed (for identifiers built in place, without a `String`).
     pub fn fill_alphanumeric(&mut self, out: &mut [u8]) {
+        let running = self.running();
         let mut filled = 0;
         while filled < out.len() {
-            if self.used == self.pool.len() {
-                self.rng.fill_bytes(&mut self.pool);
-                self.used = 0;
+            if running.used == running.pool.len() {
+                running.rng.fill_bytes(&mut running.pool);
+                running.used = 0;
             }
-            let b = self.pool[self.used];
-            self.used += 1;
+            let b = running.pool[running.used];
+            running.used += 1;
             // Rejection sampling keeps the distribution uniform: 248 = 4 × 62.
             if b < 248 {
                 out[filled] = ALPHABET[usize::from(b % 62)];
@@ -141,12 +160,12 @@ impl IdGenerator {
 
     /// Fills `dest` with random bytes (digest client nonces, for example).
     pub fn fill_bytes(&mut self, dest: &mut [u8]) {
-        self.rng.fill_bytes(dest);
+        self.running().rng.fill_bytes(dest);
     }
 
     /// A random 64-bit number.
     pub fn next_u64(&mut self) -> u64 {
-        self.rng.next_u64()
+        self.running().rng.next_u64()
     }
 }
 

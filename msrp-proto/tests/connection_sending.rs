@@ -635,3 +635,32 @@ fn at_most_max_open_messages_are_interleaved() {
         "{outcomes:?}"
     );
 }
+
+/// A Message-ID made by the caller goes on the wire as given, and a second
+/// message with the id of one still open is refused, leaving the first
+/// untouched.
+#[test]
+fn send_message_as_uses_the_callers_message_id_and_refuses_an_open_one() {
+    let mut l = linked(Config::default(), Config::default());
+    let id = MessageId::random(&mut IdGenerator::from_seed([9; 32]));
+    l.alice
+        .conn
+        .send_message_as(l.a, octets("first"), id.clone())
+        .unwrap();
+    assert_eq!(
+        l.alice
+            .conn
+            .send_message_as(l.a, octets("second"), id.clone()),
+        Err(CommandError::DuplicateMessage)
+    );
+    shuttle(&mut l.alice, &mut l.bob);
+    let log = l.alice.unsent_log();
+    let chunks = sends(&log);
+    assert_eq!(chunks.len(), 1, "only the first message is sent");
+    assert_eq!(chunks[0].head.message_id(), Some(id.as_str()));
+    assert_eq!(chunks[0].body, b"first");
+    assert_eq!(
+        one_outcome_each(&l.alice.events, &[id]),
+        [Outcome::Delivered]
+    );
+}

@@ -2,16 +2,17 @@
 //! with success REPORTs, a 64 MiB streamed file checked by SHA-256, and a
 //! short message overtaking a large one (RFC 4975 §7.1.1).
 
-use futures_util::future::join;
+use futures_util::FutureExt;
+use futures_util::future::{join, join_all};
 use msrp_endpoint::msrp_proto::connection::{Outcome, OutgoingMessage};
 use msrp_endpoint::msrp_proto::wire::SuccessReport;
 use msrp_endpoint::{Runtime, Session};
 use sha2::{Digest, Sha256};
 
 use crate::support::{
-    Collector, Finished, Received, Security, TRANSFER, WAIT, all_updates,
-    assert_delivered_with_progress, direct_pair, pattern, pattern_sha256, send_text_and_check,
-    single_outcome, text, within,
+    Collector, Finished, Received, Security, TRANSFER, WAIT, all_updates, answer_config,
+    assert_delivered_with_progress, call_config, direct_pair, direct_pair_with, pattern,
+    pattern_sha256, send_text_and_check, single_outcome, text, within,
 };
 
 /// Binds a connector to an acceptor over TCP and exchanges messages both
@@ -260,4 +261,54 @@ async fn receive_complete(session: &mut Session, n: usize) -> Vec<Received> {
         }
     }
     got
+}
+
+/// `send_message` hands messages to the connection without waiting for
+/// its task (each call is ready at once), so that many queued together
+/// leave together; they all arrive, in order. A message beyond the
+/// connection's `max_outgoing_messages` ends as "not sent" with 413
+/// instead of being lost or blocking.
+pub async fn messages_queue_without_waiting_for_the_connection<R: Runtime>(rt: R) {
+    let mut call = call_config(Security::Tcp);
+    call.protocol.max_outgoing_messages = 8;
+    let (alice, mut bob) =
+        direct_pair_with(&rt, call, answer_config(Security::Tcp), Security::Tcp).await;
+    let mut handles = Vec::new();
+    for i in 0..9 {
+        let queued = alice
+            .send_message(OutgoingMessage::new("text/plain").body(format!("message {i}")))
+            .now_or_never()
+            .expect("send_message does not wait for the connection's task")
+            .expect("the connection is open");
+        handles.push(queued);
+    }
+    let ids: Vec<_> = handles.iter().map(|h| h.id().clone()).collect();
+    let outcomes = within(
+        &rt,
+        WAIT,
+        "the outcomes of nine messages",
+        join_all(handles.into_iter().map(|h| h.outcome())),
+    )
+    .await;
+    for (i, outcome) in outcomes[..8].iter().enumerate() {
+        assert_eq!(outcome, &Outcome::Delivered, "message {i}");
+    }
+    match &outcomes[8] {
+        Outcome::Failed { code: 413, comment } => {
+            assert!(comment.starts_with("not sent"), "{comment}");
+        }
+        other => panic!("the ninth message is over the limit: {other:?}"),
+    }
+    let mut collector = Collector::new();
+    for (i, handle_id) in ids[..8].iter().enumerate() {
+        let finished = within(&rt, WAIT, "a message", collector.next_finished(&mut bob)).await;
+        let Some(Finished::Completed(received)) = finished else {
+            panic!("message {i} arrives whole, got {finished:?}");
+        };
+        assert_eq!(&received.id, handle_id, "in order");
+        assert_eq!(
+            received.body.as_deref(),
+            Some(format!("message {i}").as_bytes())
+        );
+    }
 }

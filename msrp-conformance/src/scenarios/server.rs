@@ -133,6 +133,55 @@ async fn five_sessions<R: Runtime>(rt: &R, security: Security) {
     within(rt, WAIT, "five sessions to talk", join_all(talks)).await;
 }
 
+/// Three sessions to one server share the connection of the first
+/// (`ConnectorDirect::complete_on`, RFC 4975 §5.4): they still bind and
+/// talk after the server has stopped listening, which a new connection
+/// could not, and each keeps its own peer. A first hop other than the
+/// connection's is refused.
+pub async fn server_sessions_share_one_connection<R: Runtime>(rt: R) {
+    let server = MsrpServer::new(rt.clone(), answer_config(Security::Tcp));
+    let mut paths = Vec::new();
+    for _ in 0..3 {
+        paths.push(server.prepare(None).await.expect("server prepare"));
+    }
+    let (first, mut first_bob) = server_pair(&rt, &server, &paths[0], Security::Tcp).await;
+    server.close();
+    let mut pairs = Vec::new();
+    for path in &paths[1..] {
+        let mut connector = ConnectorDirect::new(rt.clone(), call_config(Security::Tcp));
+        let alice_path = connector.prepare(None).await.expect("connector prepare");
+        let (alice, bob) = within(
+            &rt,
+            WAIT,
+            "a session to bind on the existing connection",
+            join(
+                connector.complete_on(first.transport(), path),
+                server.complete(&alice_path),
+            ),
+        )
+        .await;
+        let (alice, bob) = (
+            alice.expect("complete_on binds over the existing connection"),
+            bob.expect("server complete"),
+        );
+        assert_eq!(bob.local_uri(), &path[0]);
+        assert_eq!(bob.remote_path().uris(), &alice_path[..]);
+        pairs.push((Session::new(alice), Session::new(bob)));
+    }
+    for (i, (alice, bob)) in pairs.iter_mut().enumerate() {
+        send_text_and_check(&rt, alice, bob, &format!("to bob {i}")).await;
+        send_text_and_check(&rt, bob, alice, &format!("to alice {i}")).await;
+    }
+    send_text_and_check(&rt, &first, &mut first_bob, "first still talks").await;
+
+    let elsewhere = MsrpUri::parse("msrp://127.0.0.1:9/abcdefghij;tcp").expect("uri");
+    let mut connector = ConnectorDirect::new(rt.clone(), call_config(Security::Tcp));
+    match connector.complete_on(first.transport(), &[elsewhere]).await {
+        Err(Error::Config(reason)) => assert!(reason.contains("existing connection"), "{reason}"),
+        other => panic!("another first hop must be refused, got {other:?}"),
+    }
+}
+
 /// A bind for a URI nobody expects gets 481; a second bind of a URI
 /// already bound (from another connection) gets 506 (RFC 4975 §5.4).
 pub async fn server_refuses_unknown_and_already_bound_uris<R: Runtime>(rt: R) {

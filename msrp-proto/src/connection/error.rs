@@ -51,6 +51,10 @@ pub enum CommandError {
     /// Byte-Range, …) was given for a message.
     #[error("the {0} header is written by the connection and cannot be set")]
     ReservedHeader(String),
+    /// A message with this Message-ID is already open on the connection
+    /// ([`Connection::send_message_as`](super::Connection::send_message_as)).
+    #[error("a message with this Message-ID is already open")]
+    DuplicateMessage,
     /// A relay authentication is already under way.
     #[error("a relay authentication is already under way")]
     AuthInProgress,

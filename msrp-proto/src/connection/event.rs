@@ -28,7 +28,7 @@ impl MessageId {
 
     /// A fresh Message-ID from the generator (RFC 4975 §9 `ident`; about
     /// 95 random bits), built in place.
-    pub(crate) fn random(ids: &mut crate::ident::IdGenerator) -> Self {
+    pub fn random(ids: &mut crate::ident::IdGenerator) -> Self {
         let mut buf = [0u8; crate::ident::GENERATED_IDENT_LEN];
         ids.fill_alphanumeric(&mut buf);
         Self::new(std::str::from_utf8(&buf).unwrap_or("msrp0000"))

@@ -119,7 +119,6 @@ pub struct Connection {
     config: Arc<Config>,
     ids: IdGenerator,
     parser: Parser,
-    end_line_finder: Finder<'static>,
     now: Instant,
     created: Instant,
     last_input: Instant,
@@ -177,7 +176,6 @@ impl Connection {
             parser: Parser::new(config.limits.clone()),
             config,
             ids: IdGenerator::from_seed(seed),
-            end_line_finder: Finder::new(b"\r\n-------"),
             now,
             created: now,
             last_input: now,
@@ -225,6 +223,22 @@ impl Connection {
     /// the peer.
     pub fn wants_input(&self) -> bool {
         self.accepts_input() && !self.input_paused()
+    }
+
+    /// Whether received bytes are all consumed and the parser sits between
+    /// two chunks: the moment a caller may read into a buffer of its own
+    /// and [`handle_input`](Self::handle_input) what came, instead of
+    /// keeping a read buffer in the connection.
+    pub fn input_idle(&self) -> bool {
+        self.parser.is_idle()
+    }
+
+    /// Gives back the receive buffer's memory when the input is idle (see
+    /// [`input_idle`](Self::input_idle)), so that a quiet connection holds
+    /// none; the next [`handle_read`](Self::handle_read) allocates anew.
+    /// Returns whether it did.
+    pub fn release_input_buffer(&mut self) -> bool {
+        self.parser.release_idle_buffer()
     }
 
     fn accepts_input(&self) -> bool {
@@ -580,7 +594,7 @@ impl Connection {
         len: usize,
         tid: &TxId,
     ) -> bool {
-        body_collides(&self.end_line_finder, data, len, tid)
+        body_collides(wire::end_line::end_line_finder(), data, len, tid)
     }
 
     // ---- commands: sessions ------------------------------------------
@@ -738,7 +752,27 @@ impl Connection {
         } else {
             message
         };
-        self.queue_message(session, message, true)
+        self.queue_message(session, message, true, None)
+    }
+
+    /// Like [`send_message`](Self::send_message), with a Message-ID the
+    /// caller made (with [`MessageId::random`]), so that a caller in
+    /// another task can hand out the message's handle before the connection
+    /// has taken it. [`CommandError::DuplicateMessage`] if a message with
+    /// that id is still open.
+    pub fn send_message_as(
+        &mut self,
+        session: SessionHandle,
+        message: OutgoingMessage,
+        id: MessageId,
+    ) -> Result<(), CommandError> {
+        let message = if message.body.is_none() {
+            message.body(Bytes::new())
+        } else {
+            message
+        };
+        self.queue_message(session, message, true, Some(id))
+            .map(drop)
     }
 
     /// Starts a message written piece by piece with [`write`](Self::write)
@@ -750,7 +784,7 @@ impl Connection {
         mut message: OutgoingMessage,
     ) -> Result<MessageId, CommandError> {
         message.body = None;
-        self.queue_message(session, message, false)
+        self.queue_message(session, message, false, None)
     }
 
     /// Appends bytes to a message started with

@@ -269,6 +269,7 @@ impl Connection {
         session: SessionHandle,
         msg: OutgoingMessage,
         finished: bool,
+        id: Option<MessageId>,
     ) -> Result<MessageId, CommandError> {
         if self.closing() {
             return Err(CommandError::Closed);
@@ -291,8 +292,11 @@ impl Connection {
         {
             return Err(CommandError::TooManyMessages);
         }
+        if id.as_ref().is_some_and(|id| self.messages.contains_key(id)) {
+            return Err(CommandError::DuplicateMessage);
+        }
         let mime = self.mime_for(&msg)?;
-        let id = MessageId::random(&mut self.ids);
+        let id = id.unwrap_or_else(|| MessageId::random(&mut self.ids));
         let mut data = VecDeque::new();
         let mut buffered = 0;
         if let Some(body) = msg.body.filter(|b| !b.is_empty()) {

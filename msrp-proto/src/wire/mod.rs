@@ -20,7 +20,7 @@ mod builder;
 mod chunk;
 mod continuation;
 mod encode;
-mod end_line;
+pub(crate) mod end_line;
 mod error;
 mod head;
 mod head_parse;
