@@ -201,6 +201,7 @@ impl HeadBuilder {
             headers_start: start_line_len + 2,
             lines: &lines,
             has_body: false,
+            plain: false,
             paths: None,
         };
         head_parse::assemble(raw.freeze(), parts, limits, 0)

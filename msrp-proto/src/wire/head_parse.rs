@@ -85,6 +85,108 @@ pub(crate) fn is_printable(line: &[u8]) -> bool {
         .fold(true, |ok, &b| ok & (b.wrapping_sub(0x20) < 0x5f))
 }
 
+/// The high bit of each byte of `x` that is not printable ASCII (0x20 to
+/// 0x7E), and no other bit. No carry crosses a byte: the low seven bits
+/// plus 0x60 or 0x01 stay below 0x100.
+fn special_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let low = x & LOW7;
+    // Below 0x20: adding 0x60 leaves the high bit clear.
+    let control = !(low + 0x6060_6060_6060_6060);
+    // 0x7F: adding 1 sets it.
+    let del = low + 0x0101_0101_0101_0101;
+    (x | control | del) & HIGH
+}
+
+/// The offset of the first byte of `buf` at or after `from` that is not
+/// printable ASCII, sixteen bytes at a time in two `u64`s. On the few
+/// short lines of a head this costs a third of a `memchr` per line, whose
+/// set-up is made for longer runs (benches/parse.rs, small_chunk).
+fn find_special(buf: &[u8], from: usize) -> Option<usize> {
+    let word = |b: &[u8]| {
+        let mut bytes = [0; 8];
+        bytes.copy_from_slice(b);
+        u64::from_le_bytes(bytes)
+    };
+    let mut blocks = buf.get(from..)?.chunks_exact(16);
+    let mut at = from;
+    for block in &mut blocks {
+        let low = special_bytes(word(&block[..8]));
+        let high = special_bytes(word(&block[8..]));
+        if low | high != 0 {
+            let first = if low != 0 {
+                low.trailing_zeros()
+            } else {
+                64 + high.trailing_zeros()
+            };
+            return Some(at + first as usize / 8);
+        }
+        at += 16;
+    }
+    let tail = blocks.remainder();
+    tail.iter()
+        .position(|&b| b.wrapping_sub(0x20) >= 0x5f)
+        .map(|i| at + i)
+}
+
+/// A head found whole by [`scan_plain_head`].
+pub(crate) struct PlainHead {
+    pub(crate) transaction_id: Span,
+    pub(crate) line: Line,
+    /// Where the line that ends the head starts (blank, or a bodiless
+    /// chunk's end-line): the length of the head.
+    pub(crate) head_len: usize,
+    /// The CR of the line that ends the head.
+    pub(crate) end_cr: usize,
+}
+
+/// Reads a head that lies whole at the start of `buf`, when it is plain:
+/// printable ASCII with CRLF line ends, within every limit, and a valid
+/// start line. The line-by-line reading would then find the same lines
+/// (pushed to `lines`) and no fault, and the head is known to be
+/// [`HeadText::Plain`]. `None` for anything else (including a head not yet
+/// whole), which the line-by-line reading then handles, faults and all.
+///
+/// One pass finds the bytes that are not printable ASCII: in a plain
+/// head, the CR and LF that end each line, and nothing else. The search
+/// for each line stops at its limit, so a failed attempt costs no more
+/// than the line-by-line reading does.
+pub(crate) fn scan_plain_head(
+    buf: &[u8],
+    limits: &Limits,
+    lines: &mut Vec<Span>,
+) -> Option<PlainHead> {
+    // The CR that ends the line starting at `from`, if the line is plain
+    // and at most `max` long.
+    let line_end = |from: usize, max: usize| {
+        let window = &buf[..buf.len().min(from.saturating_add(max).saturating_add(2))];
+        let cr = find_special(window, from)?;
+        (window.get(cr..cr + 2)? == b"\r\n").then_some(cr)
+    };
+    let cr = line_end(0, limits.max_start_line)?;
+    let (transaction_id, line) = parse_start_line(&buf[..cr]).ok()?;
+    lines.clear();
+    let mut next_line = cr + 2;
+    loop {
+        let cr = line_end(next_line, limits.max_header_line)?;
+        let text = &buf[next_line..cr];
+        if text.is_empty() || text.starts_with(b"-------") {
+            return Some(PlainHead {
+                transaction_id,
+                line,
+                head_len: next_line,
+                end_cr: cr,
+            });
+        }
+        lines.push(Span::new(next_line, cr));
+        next_line = cr + 2;
+        if lines.len() > limits.max_headers || next_line > limits.max_head {
+            return None;
+        }
+    }
+}
+
 /// Finds the first byte of a line that is not allowed in a header block:
 /// controls other than HTAB (RFC 4975 §9 `utf8text`), and DEL.
 pub(crate) fn find_control(line: &[u8]) -> Option<usize> {
@@ -239,6 +341,9 @@ pub(crate) struct HeadParts<'a> {
     /// Header lines, without their CRLF.
     pub(crate) lines: &'a [Span],
     pub(crate) has_body: bool,
+    /// Whether the bytes are known to be printable ASCII and CRLFs only
+    /// (see [`scan_plain_head`]), which spares checking them again.
+    pub(crate) plain: bool,
     /// Paths recently parsed on this stream, if it keeps any.
     pub(crate) paths: Option<&'a mut PathCache>,
 }
@@ -291,8 +396,12 @@ pub(crate) fn assemble(
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
-    let text = HeadText::check(&raw, 1 + parts.lines.len())
-        .map_err(|bad| at(ParseErrorKind::HeaderCharacter, bad))?;
+    let text = if parts.plain {
+        HeadText::Plain(&raw)
+    } else {
+        HeadText::check(&raw, 1 + parts.lines.len())
+            .map_err(|bad| at(ParseErrorKind::HeaderCharacter, bad))?
+    };
     // Every line ends in CRLF; any other control byte is a fault. One pass
     // over the whole block is cheaper than one search per line, which only
     // runs when that pass says there is something to find.
@@ -594,10 +703,63 @@ mod tests {
         }
 
         #[test]
+        fn find_special_finds_the_first(hay in proptest::collection::vec(proptest::sample::select(b"ab~\r\n\t\x7f\x80\xff ".to_vec()), 0..80), from in 0usize..90) {
+            let want = hay.get(from..).and_then(|rest| rest.iter().position(|b| !(0x20..=0x7e).contains(b)).map(|i| from + i));
+            proptest::prop_assert_eq!(find_special(&hay, from), want);
+        }
+
+        #[test]
         fn special_bytes_are_those_outside_printable_ascii(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
             let want = bytes.iter().filter(|&&b| !(0x20..=0x7e).contains(&b)).count();
             proptest::prop_assert_eq!(count_special(&bytes), want);
         }
+    }
+
+    #[test]
+    fn special_bytes_are_those_outside_printable_ascii_in_any_lane() {
+        for b in 0..=255u8 {
+            let special = !(0x20..=0x7e).contains(&b);
+            for lane in 0..8 {
+                let mut word = [b'a'; 8];
+                word[lane] = b;
+                let mask = special_bytes(u64::from_le_bytes(word));
+                let want = if special { 0x80u64 << (8 * lane) } else { 0 };
+                assert_eq!(mask, want, "{b:#x} in lane {lane}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_plain_head_is_read_in_one_pass_and_others_are_left_alone() {
+        let head = b"MSRP abcd SEND\r\nTo-Path: x\r\nFrom-Path: y\r\n\r\nbody";
+        let mut lines = Vec::new();
+        let found = scan_plain_head(head, &Limits::default(), &mut lines).unwrap();
+        assert_eq!((found.head_len, found.end_cr), (42, 42));
+        assert_eq!(lines, [Span::new(16, 26), Span::new(28, 40)]);
+        let bodiless = b"MSRP abcd 200 OK\r\nTo-Path: x\r\n-------abcd$\r\n";
+        let found = scan_plain_head(bodiless, &Limits::default(), &mut lines).unwrap();
+        assert_eq!((found.head_len, found.end_cr), (30, 42));
+        // Not whole yet, a tab, a bare LF, a bad start line, over a limit.
+        for other in [
+            &b"MSRP abcd SEND\r\nTo-Path: x\r\n"[..],
+            b"MSRP abcd SEND\r\nTo-Path:\tx\r\n\r\n",
+            b"MSRP abcd SEND\r\nTo-Path: x\n\r\n",
+            b"MSRP abc SEND\r\nTo-Path: x\r\n\r\n",
+            b"MSRP abcd SEND\r\nTo-Path: x\r",
+        ] {
+            assert!(scan_plain_head(other, &Limits::default(), &mut lines).is_none());
+        }
+        let mut limits = Limits {
+            max_header_line: 9,
+            ..Limits::default()
+        };
+        assert!(scan_plain_head(head, &limits, &mut lines).is_none());
+        limits.max_header_line = 10;
+        assert!(scan_plain_head(head, &limits, &mut lines).is_none());
+        limits.max_header_line = 12;
+        assert!(scan_plain_head(head, &limits, &mut lines).is_some());
+        limits.max_headers = 1;
+        assert!(scan_plain_head(head, &limits, &mut lines).is_none());
     }
 
     #[test]

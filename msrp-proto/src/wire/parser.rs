@@ -342,7 +342,10 @@ impl Parser {
     fn step(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
             let progressed = match std::mem::replace(&mut self.state, State::Start) {
-                State::Start => self.read_start_line()?,
+                State::Start => match self.read_plain_head() {
+                    Some(event) => return event,
+                    None => self.read_start_line()?,
+                },
                 State::Head {
                     tid,
                     line,
@@ -397,6 +400,30 @@ impl Parser {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The head, when it lies whole in the buffer and is plain (see
+    /// [`head_parse::scan_plain_head`]): one pass over it instead of a
+    /// search per line and checks after. `None` leaves the head to the
+    /// line-by-line reading, which sees the same bytes and finds any fault.
+    fn read_plain_head(&mut self) -> Option<Result<Option<Event>, ParseError>> {
+        let head = head_parse::scan_plain_head(&self.buf, &self.limits, &mut self.lines)?;
+        let flag = if self.buf[head.head_len..head.end_cr].is_empty() {
+            None
+        } else {
+            match self.bodiless_end(&head.transaction_id, head.head_len, head.end_cr) {
+                Ok(flag) => Some(flag),
+                Err(err) => return Some(Err(err)),
+            }
+        };
+        Some(self.complete_head(
+            head.transaction_id,
+            head.line,
+            head.head_len,
+            head.end_cr + 2,
+            flag,
+            true,
+        ))
     }
 
     fn read_start_line(&mut self) -> Result<bool, ParseError> {
@@ -456,7 +483,7 @@ impl Parser {
                 } else {
                     Some(self.bodiless_end(&tid, next_line, cr)?)
                 };
-                return self.complete_head(tid, line, next_line, cr + 2, flag);
+                return self.complete_head(tid, line, next_line, cr + 2, flag, false);
             }
             self.lines.push(Span::new(next_line, cr));
             if self.lines.len() > self.limits.max_headers {
@@ -504,6 +531,7 @@ impl Parser {
         head_len: usize,
         chunk_or_body_start: usize,
         bodiless_flag: Option<Continuation>,
+        plain: bool,
     ) -> Result<Option<Event>, ParseError> {
         let tid = Tid::new(&self.buf[tid_span.range()]);
         let limit = match &line {
@@ -529,6 +557,7 @@ impl Parser {
             headers_start: start_line_len,
             lines: &self.lines,
             has_body: bodiless_flag.is_none(),
+            plain,
             paths: Some(&mut self.paths),
         };
         let head = head_parse::assemble(raw, parts, &self.limits, head_offset).and_then(|head| {
