@@ -132,7 +132,10 @@ fn a_64mib_single_chunk_is_rechunked_for_a_websocket_client() {
             received.update(body);
             next += body.len() as u64;
             parts += 1;
-            assert!(last != Some(Continuation::Complete), "nothing after the last part");
+            assert!(
+                last != Some(Continuation::Complete),
+                "nothing after the last part"
+            );
             last = Some(chunk.continuation());
             raw_answer(net, a, &chunk, 200);
         }
@@ -142,7 +145,11 @@ fn a_64mib_single_chunk_is_rechunked_for_a_websocket_client() {
         }
         last == Some(Continuation::Complete) && ok_for_bob
     });
-    assert!(done, "the whole chunk went through ({} of {SIZE} bytes)", next - 1);
+    assert!(
+        done,
+        "the whole chunk went through ({} of {SIZE} bytes)",
+        next - 1
+    );
     assert_eq!(next - 1, SIZE as u64);
     assert_eq!(
         hex::encode(received.finalize()),
@@ -152,7 +159,11 @@ fn a_64mib_single_chunk_is_rechunked_for_a_websocket_client() {
     let raw = net.peers[a].raw();
     assert_eq!(raw.messages - auth_messages, parts, "one message per chunk");
     assert!(raw.largest_message <= limit, "{}", raw.largest_message);
-    assert!(raw.largest_message > limit - 64, "parts are full: {}", raw.largest_message);
+    assert!(
+        raw.largest_message > limit - 64,
+        "parts are full: {}",
+        raw.largest_message
+    );
     assert!(parts >= (SIZE / limit) as u64, "{parts} parts");
     let bound = net.relay.config().max_queued_bytes + 2 * net.window;
     assert!(
@@ -162,10 +173,9 @@ fn a_64mib_single_chunk_is_rechunked_for_a_websocket_client() {
     );
     // Every part was answered: no transaction left behind.
     assert!(
-        net.take_events().iter().all(|e| !matches!(
-            e,
-            msrp_proto::relay::RelayEvent::Reported { .. }
-        ))
+        net.take_events()
+            .iter()
+            .all(|e| !matches!(e, msrp_proto::relay::RelayEvent::Reported { .. }))
     );
 }
 
@@ -199,5 +209,8 @@ fn requests_that_cannot_fit_a_websocket_message_get_413() {
     let mut send = send_head("small001", &alice, &bob, "1-2/2", "").into_bytes();
     send.extend_from_slice(b"ok\r\n-------small001$\r\n");
     net.send_raw(b, &send);
-    assert_eq!(next_chunk(&mut net, a).body().map(|b| &b[..]), Some(&b"ok"[..]));
+    assert_eq!(
+        next_chunk(&mut net, a).body().map(|b| &b[..]),
+        Some(&b"ok"[..])
+    );
 }

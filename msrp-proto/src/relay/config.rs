@@ -232,7 +232,7 @@ impl Listener {
     /// A WebSocket listener (`wss` when `secure`, else `ws`) on `port`
     /// whose clients get relay URIs of `via`, an MSRP listener (of a
     /// WebSocket listener, its own MSRP listener is taken).
-    pub const fn websocket(secure: bool, port: u16, via: Listener) -> Self {
+    pub const fn websocket(secure: bool, port: u16, via: Self) -> Self {
         let (use_secure, use_port) = via.use_path();
         Self {
             secure,

@@ -307,8 +307,10 @@ impl Relay {
     /// Forwarded SEND chunks are cut into parts that fit (`+`, then the
     /// rest under a new transaction id from the next byte, RFC 4975 §7.1);
     /// a SEND whose head alone leaves too little room, or another request
-    /// too large, is refused with 413. Connections accepted on a WebSocket
-    /// listener start with [`RelayConfig::max_ws_chunk`].
+    /// too large, is refused with 413; any other frame larger than the cap
+    /// (an end-to-end response with an outsize head) is dropped, logged.
+    /// Connections accepted on a WebSocket listener start with
+    /// [`RelayConfig::max_ws_chunk`].
     pub fn set_max_chunk(&mut self, conn: ConnId, bytes: Option<usize>) {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.out.max_chunk = bytes.map(|b| b.max(MIN_CHUNK_LIMIT));
@@ -592,7 +594,8 @@ impl Relay {
         self.events.push_back(event);
     }
 
-    /// Queues a whole frame for `id`. A peer whose answers pile up past
+    /// Queues a whole frame for `id`, unless it is larger than the
+    /// connection's chunk size limit. A peer whose answers pile up past
     /// four times the queue bound does not read: it is closed.
     pub(crate) fn push_frame(&mut self, id: ConnId, frame: bytes::Bytes) {
         let limit = self.config.max_queued_bytes.saturating_mul(4);
@@ -603,6 +606,14 @@ impl Relay {
             c.state,
             ConnState::Open | ConnState::Draining | ConnState::Connecting
         ) {
+            return;
+        }
+        if c.out.max_chunk.is_some_and(|max| frame.len() > max) {
+            // Only SEND chunks can be cut (RFC 4975 §7.1): a frame too large
+            // for the connection's messages (an end-to-end response with an
+            // outsize head, a REPORT) cannot go there. Requests that would
+            // not fit were answered 413 before.
+            tracing::debug!(target: "msrp::relay", conn = %id, len = frame.len(), "a frame too large for the connection's chunk size limit: dropped");
             return;
         }
         c.out.push_frame(frame);

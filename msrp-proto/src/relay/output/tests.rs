@@ -207,7 +207,11 @@ fn a_chunk_limit_rechunks_whole_chunks_within_it() {
     let mut next = 1;
     let mut got = Vec::new();
     for (i, message) in messages.iter().enumerate() {
-        assert!(message.len() <= LIMIT, "message {i}: {} bytes", message.len());
+        assert!(
+            message.len() <= LIMIT,
+            "message {i}: {} bytes",
+            message.len()
+        );
         let mut parser = Parser::new(Limits::default());
         parser.feed(message);
         let Ok(Some(Event::Head(head))) = parser.next() else {
@@ -239,7 +243,7 @@ fn a_chunk_limit_rechunks_whole_chunks_within_it() {
         }
     }
     assert_eq!(got, body);
-    assert!(messages.len() >= body.len() / LIMIT + 1);
+    assert!(messages.len() > body.len() / LIMIT);
     assert!(out.is_empty());
     assert_eq!(out.queued(), 0);
 }
