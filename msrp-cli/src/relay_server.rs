@@ -1,12 +1,15 @@
 //! `msrp relay`: an MSRP relay (RFC 4976) — digest AUTH, forwarding with
-//! streamed bodies, failure REPORTs — over TLS and TCP, on any runtime.
+//! streamed bodies, failure REPORTs — over TLS and TCP, and for WebSocket
+//! clients over `ws`/`wss` (RFC 7977), on any runtime.
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use msrp_endpoint::msrp_proto::MsrpUri;
 use msrp_endpoint::msrp_proto::relay::{RelayConfig, Users};
+use msrp_endpoint::ws::WsUrl;
 use msrp_endpoint::{RelayListen, RelayServer, RelayServerConfig, Runtime, TlsClient, TlsServer};
 
 use crate::args;
@@ -20,18 +23,28 @@ use crate::runtime::{Job, RuntimeArg, RuntimeFlag};
 /// --tls-bind, and with plain TCP on every --tcp-bind (for peers without
 /// TLS and for labs). Without either: TLS on 0.0.0.0:2855.
 ///
+/// WebSocket clients (browsers, RFC 7977) connect to --wss-bind (TLS, with
+/// the same --cert/--key) or --ws-bind (plain, for labs or behind a TLS
+/// proxy): the HTTP upgrade must offer the `msrp` subprotocol (else HTTP
+/// 400 saying so), each WebSocket message carries one MSRP chunk (a
+/// message over 1 MiB + 16 KiB closes the connection with 1009), and
+/// chunks toward a WebSocket client are cut to 16 320-byte messages. A
+/// WebSocket client's relay URI (Use-Path) names the TLS listener (or the
+/// TCP one when there is none), through which its peers reach it; so a
+/// WebSocket listener needs a --tls-bind or --tcp-bind beside it.
+///
 /// Users come from --users, an htdigest-style file of lines
 /// `user:realm:HA1` where HA1 = MD5(user:realm:password) (`htdigest`
 /// writes them); a fourth field `deny` refuses a user (403). Passwords are
 /// never stored.
 ///
-/// Prints the URIs clients authenticate to (one line per listener) and
-/// logs to stderr (RUST_LOG=msrp::relay=debug for more; =trace shows
+/// Prints the URIs clients authenticate to and the ws:// / wss:// URLs of
+/// the WebSocket listeners (one line per listener); logs to stderr (RUST_LOG=msrp::relay=debug for more; =trace shows
 /// every byte). Runs until stopped (Ctrl-C).
 #[derive(Debug, Args)]
 #[command(
     verbatim_doc_comment,
-    about = "Run an MSRP relay (RFC 4976) over TLS and TCP"
+    about = "Run an MSRP relay (RFC 4976) over TLS, TCP and WebSocket (RFC 7977)"
 )]
 pub(crate) struct RelayArgs {
     /// Listen with TLS on this address (repeatable).
@@ -42,7 +55,17 @@ pub(crate) struct RelayArgs {
     #[arg(long, value_name = "HOST:PORT", value_parser = bind_addr)]
     tcp_bind: Vec<SocketAddr>,
 
-    /// The certificate chain of the TLS listeners (PEM).
+    /// Listen for WebSocket clients over TLS (wss) on this address
+    /// (repeatable).
+    #[arg(long, value_name = "HOST:PORT", value_parser = bind_addr)]
+    wss_bind: Vec<SocketAddr>,
+
+    /// Listen for WebSocket clients over plain TCP (ws) on this address
+    /// (repeatable).
+    #[arg(long, value_name = "HOST:PORT", value_parser = bind_addr)]
+    ws_bind: Vec<SocketAddr>,
+
+    /// The certificate chain of the TLS and wss listeners (PEM).
     #[arg(long, value_name = "FILE")]
     cert: Option<PathBuf>,
 
@@ -131,11 +154,22 @@ impl Job for RelayArgs {
 
     async fn run<R: Runtime>(self, rt: R) -> Result<(), CliError> {
         let server = start(rt, self).await?;
-        for (addr, tls) in server.listening() {
-            if let Some(uri) = server.uri(*tls) {
-                let kind = if *tls { "TLS" } else { "TCP" };
-                println!("{uri} ({kind} on {addr})");
-            }
+        for l in server.listening() {
+            let port = l.addr.port();
+            let line = match (l.websocket, l.tls) {
+                (false, tls) => MsrpUri::builder(server.host())
+                    .secure(tls)
+                    .port(port)
+                    .build()
+                    .map(|uri| format!("{uri} ({} on {})", if tls { "TLS" } else { "TCP" }, l.addr))
+                    .map_err(|e| CliError::usage(format!("--host: {e}")))?,
+                (true, tls) => {
+                    let url = WsUrl::new(tls, server.host(), port, "/");
+                    let kind = if tls { "wss" } else { "ws" };
+                    format!("{url} (WebSocket, {kind} on {})", l.addr)
+                }
+            };
+            println!("{line}");
         }
         // Serves until the process is stopped.
         std::future::pending::<()>().await;
@@ -148,6 +182,15 @@ impl Job for RelayArgs {
 async fn start<R: Runtime>(rt: R, args: RelayArgs) -> Result<RelayServer<R>, CliError> {
     let mut listen: Vec<RelayListen> = args.tls_bind.iter().map(|a| RelayListen::tls(*a)).collect();
     listen.extend(args.tcp_bind.iter().map(|a| RelayListen::tcp(*a)));
+    let websocket = args.wss_bind.iter().map(|a| RelayListen::wss(*a));
+    let websocket = websocket.chain(args.ws_bind.iter().map(|a| RelayListen::ws(*a)));
+    if listen.is_empty() && (!args.ws_bind.is_empty() || !args.wss_bind.is_empty()) {
+        return Err(CliError::usage(
+            "WebSocket listeners need a --tls-bind (or --tcp-bind) beside them: their clients' \
+             relay URI names that listener, through which their peers reach them (RFC 7977)",
+        ));
+    }
+    listen.extend(websocket);
     if listen.is_empty() {
         listen.push(RelayListen::tls(SocketAddr::from(([0, 0, 0, 0], 2855))));
     }
@@ -165,7 +208,8 @@ async fn start<R: Runtime>(rt: R, args: RelayArgs) -> Result<RelayServer<R>, Cli
     let tls_server = if listen.iter().any(|l| l.tls) {
         let (Some(cert), Some(key)) = (&args.cert, &args.key) else {
             return Err(CliError::usage(
-                "TLS listeners need --cert FILE and --key FILE (or use --tcp-bind only)",
+                "TLS and wss listeners need --cert FILE and --key FILE (or use --tcp-bind and \
+                 --ws-bind only)",
             ));
         };
         Some(TlsServer::from_pem_files(cert, key).map_err(|e| CliError::usage(e.to_string()))?)

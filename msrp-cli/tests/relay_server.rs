@@ -1,5 +1,6 @@
 //! `msrp relay` as a process, with `msrp listen --relay` and `msrp send
-//! --relay` through it over TLS (both behind it, a 1 MiB file), and its
+//! --relay` through it over TLS (both behind it, a 1 MiB file), the sender
+//! also as a WebSocket client (`--wss-bind`, `--ws-bind`), and its
 //! start-up errors.
 
 mod common;
@@ -18,27 +19,26 @@ fn users_file(dir: &TempDir) -> String {
     path
 }
 
-#[test]
-fn send_and_listen_through_our_relay_over_tls() {
-    let dir = TempDir::new("ourrelay");
-    let users = users_file(&dir);
-    let (cert, key) = certificate(&dir);
-    let mut relay = Msrp::start(&[
-        "relay",
-        "--tls-bind",
-        "127.0.0.1:0",
-        "--cert",
-        &cert,
-        "--key",
-        &key,
-        "--users",
-        &users,
-        "--realm",
-        REALM,
+/// Starts `msrp relay` with `binds` and the test certificate; returns the
+/// process, one line per listener (its URI or URL first), and the
+/// certificate file.
+fn start_relay(dir: &TempDir, binds: &[&str], listeners: usize) -> (Msrp, Vec<String>, String) {
+    let users = users_file(dir);
+    let (cert, key) = certificate(dir);
+    let mut args = vec!["relay"];
+    args.extend_from_slice(binds);
+    args.extend_from_slice(&[
+        "--cert", &cert, "--key", &key, "--users", &users, "--realm", REALM,
     ]);
-    let line = relay.line();
-    let uri = words(&line)[0].to_owned();
-    assert!(uri.starts_with("msrps://127.0.0.1:"), "{line}");
+    let mut relay = Msrp::start(&args);
+    let lines = (0..listeners).map(|_| relay.line()).collect();
+    (relay, lines, cert)
+}
+
+/// `msrp listen` (bob) behind the relay at `listen_relay`, `msrp send`
+/// (alice) with a 1 MiB file behind the relay at `send_relay`: the file
+/// arrives intact, delivered.
+fn file_through_our_relay(dir: &TempDir, cert: &str, listen_relay: &str, send_relay: &str) {
     let file = dir.path("data.bin");
     random_file(&file, 1 << 20);
     let out = dir.path("out");
@@ -48,11 +48,11 @@ fn send_and_listen_through_our_relay_over_tls() {
         &[
             "listen",
             "--relay",
-            &uri,
+            listen_relay,
             "--relay-user",
             "bob",
             "--relay-ca",
-            &cert,
+            cert,
             "--count",
             "1",
             "--out-dir",
@@ -68,11 +68,11 @@ fn send_and_listen_through_our_relay_over_tls() {
             "--to-path",
             &listen_path,
             "--relay",
-            &uri,
+            send_relay,
             "--relay-user",
             "alice",
             "--relay-ca",
-            &cert,
+            cert,
             "--file",
             file.to_str().unwrap(),
             "--success-report",
@@ -88,6 +88,46 @@ fn send_and_listen_through_our_relay_over_tls() {
     expect_delivered(&mut send, &[received]);
     let (_, stderr, code) = listen.finish();
     assert_eq!(code, Some(0), "listen: {stderr}");
+}
+
+#[test]
+fn send_and_listen_through_our_relay_over_tls() {
+    let dir = TempDir::new("ourrelay");
+    let (relay, lines, cert) = start_relay(&dir, &["--tls-bind", "127.0.0.1:0"], 1);
+    let uri = words(&lines[0])[0].to_owned();
+    assert!(uri.starts_with("msrps://127.0.0.1:"), "{}", lines[0]);
+    file_through_our_relay(&dir, &cert, &uri, &uri);
+    drop(relay);
+}
+
+/// `msrp relay --wss-bind` and `--ws-bind` beside `--tls-bind`: the sender
+/// is a WebSocket client of our relay (wss, the certificate checked; then
+/// ws), the listener is behind it over TLS.
+#[test]
+fn send_over_websocket_through_our_relay() {
+    let dir = TempDir::new("ourrelayws");
+    let binds = [
+        "--tls-bind",
+        "127.0.0.1:0",
+        "--wss-bind",
+        "127.0.0.1:0",
+        "--ws-bind",
+        "127.0.0.1:0",
+    ];
+    let (relay, lines, cert) = start_relay(&dir, &binds, 3);
+    let uri = words(&lines[0])[0].to_owned();
+    let wss = words(&lines[1])[0].to_owned();
+    let ws = words(&lines[2])[0].to_owned();
+    assert!(uri.starts_with("msrps://127.0.0.1:"), "{lines:?}");
+    assert!(
+        wss.starts_with("wss://127.0.0.1:") && wss.ends_with('/'),
+        "{lines:?}"
+    );
+    assert!(ws.starts_with("ws://127.0.0.1:"), "{lines:?}");
+    file_through_our_relay(&dir, &cert, &uri, &wss);
+    // A fresh directory for the second file's output.
+    let again = TempDir::new("ourrelayws2");
+    file_through_our_relay(&again, &cert, &uri, &ws);
     drop(relay);
 }
 
@@ -103,29 +143,21 @@ fn start_up_errors_are_clear() {
         "{stderr}"
     );
     let users = users_file(&dir);
-    let (_, stderr, code) = run(&[
-        "relay",
-        "--tls-bind",
-        "127.0.0.1:0",
-        "--users",
-        &users,
-        "--realm",
-        REALM,
-    ]);
-    assert_eq!(code, Some(2));
-    assert!(stderr.contains("--cert"), "{stderr}");
-    let (_, stderr, code) = run(&[
-        "relay",
-        "--tcp-bind",
-        "127.0.0.1:0",
-        "--users",
-        &users,
-        "--realm",
-        "other",
-    ]);
-    assert_eq!(code, Some(2));
-    assert!(
-        stderr.contains("no user in the realm \"other\""),
-        "{stderr}"
-    );
+    let refused = |bind: &str, realm: &str, expected: &str| {
+        let args = [
+            "relay",
+            bind,
+            "127.0.0.1:0",
+            "--users",
+            &users,
+            "--realm",
+            realm,
+        ];
+        let (_, stderr, code) = run(&args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    };
+    refused("--tls-bind", REALM, "--cert");
+    refused("--tcp-bind", "other", "no user in the realm \"other\"");
+    refused("--ws-bind", REALM, "--tls-bind (or --tcp-bind)");
 }

@@ -206,6 +206,12 @@ macro_rules! conformance_suite {
             own_relay_silent_far_side_gets_408,
             own_relay_200_concurrent_sessions,
             own_relay_outlives_hostile_connections,
+            // WebSocket clients (RFC 7977) through our own relay
+            own_relay_ws_client_and_tcp_client,
+            own_relay_wss_client_and_tls_client,
+            own_relay_ws_clients_on_both_sides,
+            own_relay_ws_oversize_message_closed_with_1009,
+            own_relay_ws_refuses_other_subprotocols,
             // drop safety
             acceptor_cleanup_and_drop_release_the_port,
             server_cleanup_close_and_drop,

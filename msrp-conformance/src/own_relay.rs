@@ -1,12 +1,13 @@
 //! This library's own relay ([`RelayServer`]) started in-process on
-//! 127.0.0.1 for a scenario: a TLS and a TCP listener on free ports, the
-//! test certificate, users `alice` and `bob` (and `mallory`, whose right
+//! 127.0.0.1 for a scenario: a TLS and a TCP listener on free ports (and
+//! `ws`/`wss` ones with [`OwnRelay::start_ws`]), the test certificate, users `alice` and `bob` (and `mallory`, whose right
 //! password is refused 403), and endpoint settings that trust it.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use msrp_endpoint::msrp_proto::MsrpUri;
 use msrp_endpoint::msrp_proto::relay::{RelayConfig, Users};
+use msrp_endpoint::ws::WsUrl;
 use msrp_endpoint::{
     EndpointConfig, RelayListen, RelayServer, RelayServerConfig, RelaySettings, Runtime,
 };
@@ -47,6 +48,30 @@ impl<R: Runtime> OwnRelay<R> {
             .await
             .expect("our relay starts");
         Self { server }
+    }
+
+    /// [`start`](Self::start) with WebSocket listeners too, `ws` and `wss`
+    /// (RFC 7977), on free ports.
+    pub async fn start_ws(rt: &R, tweak: impl FnOnce(&mut RelayServerConfig)) -> Self {
+        Self::start(rt, |config| {
+            let local = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            config.listen.push(RelayListen::ws(local));
+            config.listen.push(RelayListen::wss(local));
+            tweak(config);
+        })
+        .await
+    }
+
+    /// The URL WebSocket clients connect to: `wss` over TLS, else `ws`.
+    pub fn ws_url(&self, security: Security) -> WsUrl {
+        self.server
+            .ws_url(security == Security::Tls)
+            .expect("a WebSocket listener for that security")
+    }
+
+    /// Settings for `user` as a WebSocket client, `wss` over TLS.
+    pub fn ws_settings(&self, security: Security, user: &str) -> RelaySettings {
+        RelaySettings::from_ws_url(&self.ws_url(security), user, PASSWORD)
     }
 
     /// The URI clients authenticate to over `security`.

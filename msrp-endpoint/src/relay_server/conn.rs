@@ -21,6 +21,7 @@ use super::{Hub, unless_closed};
 use crate::driver::Direction;
 use crate::runtime::{BoxIo, Runtime, Timer, deadline};
 use crate::tls::server_name;
+use crate::ws::{UpgradeRequest, WsError, WsFraming, WsStream};
 
 /// Bytes one read may take.
 const READ_SIZE: usize = 64 * 1024;
@@ -47,7 +48,8 @@ thread_local! {
 }
 
 /// A connection accepted on `listener`: admitted by the core, TLS
-/// handshake if the listener is TLS, then the I/O loop.
+/// handshake if the listener is TLS, WebSocket upgrade if it is a
+/// WebSocket listener, then the I/O loop.
 pub(super) async fn run_inbound<R: Runtime>(
     hub: Arc<Hub<R>>,
     tcp: R::Tcp,
@@ -74,29 +76,90 @@ pub(super) async fn run_inbound<R: Runtime>(
         let Some(config) = hub.tls_server.clone() else {
             return close(&hub, id);
         };
-        let handshake = deadline(
-            &hub.rt,
-            hub.rt.now() + hub.handshake_timeout,
-            hub.rt.tls_accept(tcp, config),
-        );
-        match unless_closed(&hub, id, &task, handshake).await {
-            Some(Some(Ok(io))) => io,
-            Some(Some(Err(err))) => {
-                debug!(target: "msrp::relay", conn = %id, %peer, %err, "TLS handshake failed");
-                return reset(&hub, id);
-            }
-            Some(None) => {
-                debug!(target: "msrp::relay", conn = %id, %peer, "TLS handshake timed out");
-                return reset(&hub, id);
-            }
-            // Evicted while shaking hands.
-            None => return forget(&hub, id),
+        let handshake = hub.rt.tls_accept(tcp, config);
+        match opening_step(&hub, id, &task, peer, "TLS handshake", handshake).await {
+            Some(io) => io,
+            None => return,
         }
     } else {
         hub.rt.plain(tcp)
     };
+    let io = if listener.is_websocket() {
+        // Refused upgrades were answered with an HTTP error saying why.
+        let upgrade = upgrade(&hub, io);
+        match opening_step(&hub, id, &task, peer, "WebSocket upgrade", upgrade).await {
+            Some((io, request)) => {
+                debug!(
+                    target: "msrp::relay",
+                    conn = %id,
+                    %peer,
+                    resource = request.resource(),
+                    origin = request.header("Origin").unwrap_or("-"),
+                    "WebSocket upgrade accepted (msrp)"
+                );
+                io
+            }
+            None => return,
+        }
+    } else {
+        io
+    };
     debug!(target: "msrp::relay", conn = %id, %peer, "connection open");
-    ConnIo::new(hub, id, task, io, listener.secure).await;
+    // TLS and WebSocket connections decode what they read outside the lock.
+    let copy_reads = listener.secure || listener.is_websocket();
+    ConnIo::new(hub, id, task, io, copy_reads).await;
+}
+
+/// One step of opening an inbound connection (TLS handshake, WebSocket
+/// upgrade), bounded by the handshake timeout and the relay closing the
+/// connection. On failure the core learns it, the task is forgotten, and
+/// `None` comes back.
+async fn opening_step<R: Runtime, T, E: std::fmt::Display>(
+    hub: &Arc<Hub<R>>,
+    id: ConnId,
+    task: &Arc<AtomicWaker>,
+    peer: SocketAddr,
+    what: &'static str,
+    step: impl Future<Output = Result<T, E>>,
+) -> Option<T> {
+    let bounded = deadline(&hub.rt, hub.rt.now() + hub.handshake_timeout, step);
+    match unless_closed(hub, id, task, bounded).await {
+        Some(Some(Ok(out))) => Some(out),
+        Some(Some(Err(err))) => {
+            debug!(target: "msrp::relay", conn = %id, %peer, %err, "{what} failed");
+            reset(hub, id);
+            None
+        }
+        Some(None) => {
+            debug!(target: "msrp::relay", conn = %id, %peer, "{what} timed out");
+            reset(hub, id);
+            None
+        }
+        // Evicted meanwhile.
+        None => {
+            forget(hub, id);
+            None
+        }
+    }
+}
+
+/// The WebSocket upgrade of a connection on a WebSocket listener (RFC 7977
+/// §4.1: the `msrp` subprotocol is required; other requests get an HTTP
+/// error whose body says why). After it every message received must be
+/// one MSRP chunk (§5.1; else close 1002), none may exceed the receive
+/// limit (close 1009); what the core writes goes out one chunk per
+/// message, and quiet connections get pings.
+async fn upgrade<R: Runtime>(
+    hub: &Arc<Hub<R>>,
+    io: BoxIo,
+) -> Result<(BoxIo, UpgradeRequest), WsError> {
+    let framing = WsFraming::server(hub.ws_limits).one_chunk_per_message(true);
+    let (mut stream, request) = WsStream::accept_with(io, framing).await?;
+    if let Some(every) = hub.ws_ping_interval {
+        let rt = &hub.rt;
+        stream = stream.keepalive(rt.timer(rt.now() + every), every);
+    }
+    Ok((Box::new(stream), request))
 }
 
 /// A connection the core asked for: connect (and TLS), tell the core, then

@@ -33,10 +33,31 @@
 //! go is not read ([`Relay::wants_input`]), and TCP pushes back on its
 //! peer.
 //!
-//! A future transport (WebSocket, RFC 7977) plugs in at the connection
-//! task: it turns its frames into bytes for `handle_read` and frames what
-//! `poll_transmit` gives, one MSRP chunk per message at each
-//! [`Transmit::end_of_chunk`](msrp_proto::relay::Transmit::end_of_chunk).
+//! # WebSocket (RFC 7977)
+//!
+//! A WebSocket listener ([`RelayListen::ws`], [`RelayListen::wss`]) takes
+//! browsers and other WebSocket clients. Its connection task answers the
+//! HTTP upgrade (sans-IO [`ServerHandshake`](crate::ws::ServerHandshake):
+//! the `msrp` subprotocol is required, `400` with the reason in the body
+//! otherwise; `Origin` is echoed in `Access-Control-Allow-Origin`), then
+//! runs the same I/O loop as any connection over a
+//! [`WsStream`](crate::ws::WsStream), the one WebSocket implementation of
+//! every runtime (sans-IO [`WsFraming`](crate::ws::WsFraming), tungstenite's
+//! codec on in-memory buffers): each message received must be exactly one
+//! MSRP chunk (text or binary, in any number of frames) and goes to the
+//! core; what the core writes goes out one chunk per binary message. The
+//! core cuts the chunks it forwards to a WebSocket client to
+//! [`RelayConfig::max_ws_chunk`] (a 64 MiB chunk from a TCP sender leaves
+//! as thousands of `+` parts, streamed), so every chunk fits one message.
+//! A message too big, a message that is not one chunk, or broken framing
+//! is answered with a close frame (1009, 1002, 1007) whose reason says
+//! why. Quiet connections get a ping every
+//! [`RelayServerConfig::ws_ping_interval`].
+//!
+//! A WebSocket client cannot be connected to: the relay URI it gets
+//! (Use-Path) is the one of the relay's MSRP listener — TLS, or plain TCP
+//! when there is none — through which its peers reach it (RFC 7977 §8.1),
+//! and what comes for it goes over its own WebSocket connection.
 
 mod conn;
 
@@ -53,7 +74,7 @@ use futures_util::FutureExt;
 use futures_util::future::{Either, Shared, select};
 use futures_util::task::AtomicWaker;
 use msrp_proto::relay::{
-    Action, ConnId, Listener, Relay, RelayConfig, RelayEvent, RelayStats, Users,
+    Action, ConnId, Listener, MIN_CHUNK_LIMIT, Relay, RelayConfig, RelayEvent, RelayStats, Users,
 };
 use msrp_proto::uri::MsrpUri;
 use tracing::{debug, info, warn};
@@ -62,25 +83,57 @@ use crate::error::Error;
 use crate::runtime::Runtime;
 use crate::seed;
 use crate::tls::{TlsClient, TlsServer};
+use crate::ws::{WsLimits, WsUrl};
 
-/// Where a relay listens: an address, TLS or plain TCP.
+/// Where a relay listens: an address, TLS or plain TCP, MSRP itself or
+/// MSRP over WebSocket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RelayListen {
     /// The address (port 0 picks a free one).
     pub addr: SocketAddr,
-    /// TLS (`msrps`, RFC 4976 §9.2: mandatory for AUTH) or plain TCP.
+    /// TLS (`msrps`, RFC 4976 §9.2: mandatory for AUTH; `wss`) or plain
+    /// TCP (`msrp`; `ws`).
     pub tls: bool,
+    /// MSRP over WebSocket (RFC 7977).
+    pub websocket: bool,
 }
 
 impl RelayListen {
     /// A TLS listener.
     pub fn tls(addr: SocketAddr) -> Self {
-        Self { addr, tls: true }
+        Self {
+            addr,
+            tls: true,
+            websocket: false,
+        }
     }
 
     /// A plain TCP listener (for peers without TLS and for labs).
     pub fn tcp(addr: SocketAddr) -> Self {
-        Self { addr, tls: false }
+        Self {
+            addr,
+            tls: false,
+            websocket: false,
+        }
+    }
+
+    /// A WebSocket listener over TLS (`wss`, RFC 7977 §5.1: required
+    /// outside labs), with the relay's certificate.
+    pub fn wss(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            tls: true,
+            websocket: true,
+        }
+    }
+
+    /// A plain WebSocket listener (`ws`: labs, or behind a TLS proxy).
+    pub fn ws(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            tls: false,
+            websocket: true,
+        }
     }
 }
 
@@ -109,6 +162,15 @@ pub struct RelayServerConfig {
     pub tls_handshake_timeout: Duration,
     /// How long to try to connect to a next hop. Default 10 s.
     pub connect_timeout: Duration,
+    /// Limits of WebSocket connections: the largest message received (one
+    /// chunk from a client; larger fails the connection with close code
+    /// 1009) and the largest upgrade request. The largest message sent is
+    /// [`RelayConfig::max_ws_chunk`] (`max_send_message` is ignored).
+    pub ws_limits: WsLimits,
+    /// A WebSocket connection that sent nothing for this long gets a ping
+    /// (RFC 7977 §6: keeps NATs and proxies from dropping it); `None`: no
+    /// pings. Default 30 s.
+    pub ws_ping_interval: Option<Duration>,
 }
 
 impl RelayServerConfig {
@@ -121,6 +183,8 @@ impl RelayServerConfig {
             tls_client: None,
             tls_handshake_timeout: Duration::from_secs(10),
             connect_timeout: Duration::from_secs(10),
+            ws_limits: WsLimits::default(),
+            ws_ping_interval: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -133,6 +197,8 @@ struct Hub<R: Runtime> {
     tls_client: Option<Arc<rustls::ClientConfig>>,
     handshake_timeout: Duration,
     connect_timeout: Duration,
+    ws_limits: WsLimits,
+    ws_ping_interval: Option<Duration>,
     timer_waker: AtomicWaker,
 }
 
@@ -253,7 +319,7 @@ impl<R: Runtime> Hub<R> {
 /// when dropped.
 pub struct RelayServer<R: Runtime> {
     hub: Arc<Hub<R>>,
-    listening: Vec<(SocketAddr, bool)>,
+    listening: Vec<RelayListen>,
     host: String,
     _stop: oneshot::Sender<()>,
 }
@@ -269,8 +335,10 @@ impl<R: Runtime> std::fmt::Debug for RelayServer<R> {
 
 impl<R: Runtime> RelayServer<R> {
     /// Binds the listeners and starts the relay. Errors: a configuration
-    /// the relay cannot run with (no listener, a TLS listener without a
-    /// certificate, a bad host or realm), an address that cannot be bound.
+    /// the relay cannot run with (no listener, a TLS or `wss` listener
+    /// without a certificate, a WebSocket listener without an MSRP listener
+    /// for its clients' relay URIs, a bad host or realm), an address that
+    /// cannot be bound.
     pub async fn start(rt: R, config: RelayServerConfig, users: Users) -> Result<Self, Error> {
         if config.listen.is_empty() {
             return Err(Error::Config(
@@ -281,6 +349,37 @@ impl<R: Runtime> RelayServer<R> {
             return Err(Error::Config(
                 "a TLS listener needs a certificate and its key".into(),
             ));
+        }
+        // RFC 7977: a WebSocket client's relay URI names an MSRP listener,
+        // TLS if there is one.
+        let msrp_listeners = || {
+            config
+                .listen
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !l.websocket)
+        };
+        let use_path = msrp_listeners()
+            .find(|(_, l)| l.tls)
+            .or_else(|| msrp_listeners().next())
+            .map(|(i, _)| i);
+        if config.listen.iter().any(|l| l.websocket) {
+            match use_path.map(|i| config.listen[i]) {
+                None => {
+                    return Err(Error::Config(
+                        "a WebSocket listener needs an MSRP listener (TLS, or TCP) beside it: \
+                         its clients' relay URI names that listener, through which their peers \
+                         reach them (RFC 7977)"
+                            .into(),
+                    ));
+                }
+                Some(l) if !l.tls => warn!(
+                    target: "msrp::relay",
+                    addr = %l.addr,
+                    "no TLS listener: WebSocket clients get a plain TCP relay URI (lab use)"
+                ),
+                Some(_) => {}
+            }
         }
         let mut relay_config = config.relay.clone();
         let mut bound = Vec::new();
@@ -293,17 +392,39 @@ impl<R: Runtime> RelayServer<R> {
             if !addr.ip().is_unspecified() {
                 relay_config.aliases.push(addr.ip().to_string());
             }
-            bound.push((listener, addr, spec.tls));
+            bound.push((listener, RelayListen { addr, ..*spec }));
         }
+        let specs: Vec<Listener> = {
+            let via = use_path.map(|i| {
+                let l = bound[i].1;
+                if l.tls {
+                    Listener::tls(l.addr.port())
+                } else {
+                    Listener::tcp(l.addr.port())
+                }
+            });
+            bound
+                .iter()
+                .map(|(_, l)| match (l.websocket, l.tls) {
+                    (true, _) => Listener::websocket(
+                        l.tls,
+                        l.addr.port(),
+                        via.unwrap_or(Listener::tls(l.addr.port())),
+                    ),
+                    (false, true) => Listener::tls(l.addr.port()),
+                    (false, false) => Listener::tcp(l.addr.port()),
+                })
+                .collect()
+        };
         let now = rt.now();
         let host = relay_config.host.clone();
+        let mut ws_limits = config.ws_limits;
+        // One chunk per message: the core cuts them to this.
+        ws_limits.max_send_message = relay_config.max_ws_chunk.max(MIN_CHUNK_LIMIT);
         let mut relay = Relay::new(relay_config, users, seed(), now)
             .map_err(|e| Error::Config(format!("relay: {e}")))?;
-        for (_, addr, tls) in &bound {
-            relay.add_listener(Listener {
-                secure: *tls,
-                port: addr.port(),
-            });
+        for spec in &specs {
+            relay.add_listener(*spec);
         }
         let hub = Arc::new(Hub {
             rt: rt.clone(),
@@ -317,17 +438,15 @@ impl<R: Runtime> RelayServer<R> {
             tls_client: config.tls_client.map(|t| t.config().clone()),
             handshake_timeout: config.tls_handshake_timeout,
             connect_timeout: config.connect_timeout,
+            ws_limits,
+            ws_ping_interval: config.ws_ping_interval,
             timer_waker: AtomicWaker::new(),
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let stopped = stopped.shared();
-        let listening = bound.iter().map(|(_, addr, tls)| (*addr, *tls)).collect();
-        for (listener, addr, tls) in bound {
-            info!(target: "msrp::relay", %addr, tls, "listening");
-            let spec = Listener {
-                secure: tls,
-                port: addr.port(),
-            };
+        let listening = bound.iter().map(|(_, l)| *l).collect();
+        for ((listener, l), spec) in bound.into_iter().zip(specs) {
+            info!(target: "msrp::relay", addr = %l.addr, tls = l.tls, websocket = l.websocket, "listening");
             rt.spawn(Box::pin(accept_loop(
                 hub.clone(),
                 listener,
@@ -344,21 +463,42 @@ impl<R: Runtime> RelayServer<R> {
         })
     }
 
-    /// The addresses it listens on, with whether each is TLS.
-    pub fn listening(&self) -> &[(SocketAddr, bool)] {
+    /// The relay's name in the URIs it hands out.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The listeners, with the addresses they are bound to.
+    pub fn listening(&self) -> &[RelayListen] {
         &self.listening
     }
 
     /// The URI clients authenticate to (the To-Path of AUTH): on the first
     /// TLS listener when `tls`, else on the first plain one, named by the
-    /// relay's host.
+    /// relay's host. WebSocket listeners are not counted: see
+    /// [`ws_url`](Self::ws_url).
     pub fn uri(&self, tls: bool) -> Option<MsrpUri> {
-        let (addr, _) = self.listening.iter().find(|(_, t)| *t == tls)?;
+        let l = self
+            .listening
+            .iter()
+            .find(|l| l.tls == tls && !l.websocket)?;
         MsrpUri::builder(&self.host)
             .secure(tls)
-            .port(addr.port())
+            .port(l.addr.port())
             .build()
             .ok()
+    }
+
+    /// The URL WebSocket clients connect to: `wss://host:port/` on the
+    /// first `wss` listener when `tls`, else `ws://…` on the first `ws` one
+    /// (for [`RelaySettings::from_ws_url`](crate::RelaySettings::from_ws_url);
+    /// any resource path is taken).
+    pub fn ws_url(&self, tls: bool) -> Option<WsUrl> {
+        let l = self
+            .listening
+            .iter()
+            .find(|l| l.tls == tls && l.websocket)?;
+        Some(WsUrl::new(tls, self.host.clone(), l.addr.port(), "/"))
     }
 
     /// Figures about the relay now.
@@ -403,7 +543,7 @@ async fn accept_loop<R: Runtime>(
         };
         match accepted {
             Ok((tcp, peer)) => {
-                debug!(target: "msrp::relay", %peer, tls = spec.secure, "accepted");
+                debug!(target: "msrp::relay", %peer, tls = spec.secure, websocket = spec.is_websocket(), "accepted");
                 let hub2 = hub.clone();
                 hub.rt
                     .spawn(Box::pin(conn::run_inbound(hub2, tcp, peer, spec)));

@@ -25,7 +25,8 @@ use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 
 use bytes::{Buf, Bytes, BytesMut};
-use tungstenite::protocol::{Role, WebSocketConfig, WebSocketContext};
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::{CloseFrame, Role, WebSocketConfig, WebSocketContext};
 use tungstenite::{Message, error::CapacityError};
 
 use super::{WsError, WsLimits};
@@ -222,8 +223,20 @@ impl Write for Buffers {
 /// answered and ends the stream. Use it after the handshake, on either side
 /// ([`client`](Self::client) masks its frames, [`server`](Self::server)
 /// requires masked ones).
+///
+/// A sender that knows where its chunks end (a relay, from
+/// [`Transmit::end_of_chunk`](msrp_proto::relay::Transmit::end_of_chunk))
+/// hands each whole chunk to [`send_chunk`](Self::send_chunk) instead of
+/// [`send_stream`](Self::send_stream): nothing is scanned for end-lines.
+/// [`one_chunk_per_message`](Self::one_chunk_per_message) makes the
+/// receiving side check that every message is one whole chunk, as RFC 7977
+/// §5.1 requires of the sender; a failure is answered with a close frame
+/// whose code says why ([`fail`](Self::fail), [`WsError::close_code`]).
 pub struct WsFraming {
     ctx: WebSocketContext,
+    role: Role,
+    /// Whether each incoming message must be exactly one MSRP chunk.
+    strict: bool,
     io: Buffers,
     cutter: ChunkCutter,
     received: BytesMut,
@@ -271,6 +284,8 @@ impl WsFraming {
             .accept_unmasked_frames(false);
         Self {
             ctx: WebSocketContext::new(role, Some(config)),
+            role,
+            strict: false,
             io: Buffers::default(),
             cutter: ChunkCutter::new(limits.max_send_message),
             received: BytesMut::new(),
@@ -281,6 +296,20 @@ impl WsFraming {
             messages_received: 0,
             largest_sent: 0,
         }
+    }
+
+    /// This framing, checking (when `yes`) that every message received is
+    /// exactly one whole MSRP chunk (RFC 7977 §5.1): anything else fails
+    /// the input with [`WsError::NotOneChunk`] (or [`WsError::NotMsrp`]).
+    /// Empty messages are let through. Off by default.
+    pub fn one_chunk_per_message(mut self, yes: bool) -> Self {
+        self.strict = yes;
+        self
+    }
+
+    /// Its size limits.
+    pub fn limits(&self) -> WsLimits {
+        self.limits
     }
 
     /// This framing with `bytes` already received (what followed the
@@ -314,14 +343,8 @@ impl WsFraming {
     fn decode(&mut self) -> Result<(), WsError> {
         loop {
             match self.ctx.read(&mut self.io) {
-                Ok(Message::Binary(payload)) => {
-                    self.messages_received += 1;
-                    self.received.extend_from_slice(&payload);
-                }
-                Ok(Message::Text(payload)) => {
-                    self.messages_received += 1;
-                    self.received.extend_from_slice(payload.as_bytes());
-                }
+                Ok(Message::Binary(payload)) => self.take_message(&payload)?,
+                Ok(Message::Text(payload)) => self.take_message(payload.as_bytes())?,
                 // Answered by the codec (flushed below).
                 Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => {}
                 Ok(Message::Close(_)) => self.peer_closed = true,
@@ -337,6 +360,35 @@ impl WsFraming {
             }
         }
         self.flush_codec()
+    }
+
+    /// A data message received: its payload joins the MSRP stream.
+    fn take_message(&mut self, payload: &[u8]) -> Result<(), WsError> {
+        self.messages_received += 1;
+        if self.strict && !payload.is_empty() {
+            let mut cutter = ChunkCutter::new(payload.len());
+            let mut chunks = 0;
+            let cut = cutter.push(payload, |_| chunks += 1);
+            let whole = match cut {
+                Ok(()) => chunks == 1 && cutter.pending() == 0,
+                // Full at its own length without an end-line: a chunk cut
+                // short, or not a chunk at all.
+                Err(WsError::ChunkTooLarge { .. }) => false,
+                Err(err) => {
+                    self.peer_closed = true;
+                    return Err(err);
+                }
+            };
+            if !whole {
+                self.peer_closed = true;
+                return Err(WsError::NotOneChunk {
+                    chunks,
+                    rest: cutter.pending(),
+                });
+            }
+        }
+        self.received.extend_from_slice(payload);
+        Ok(())
     }
 
     fn flush_codec(&mut self) -> Result<(), WsError> {
@@ -360,6 +412,7 @@ impl WsFraming {
             tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed => {
                 WsError::Closed
             }
+            tungstenite::Error::Utf8(reason) => WsError::NotUtf8(reason),
             other => WsError::Protocol(other.to_string()),
         }
     }
@@ -410,6 +463,74 @@ impl WsFraming {
         self.flush_codec()
     }
 
+    /// Sends one whole MSRP chunk, given in pieces, as one binary message:
+    /// for a caller that knows where its chunks end, so that nothing is
+    /// scanned or held here. Fails on a chunk larger than
+    /// [`WsLimits::max_send_message`] (nothing of it sent), after a close,
+    /// and (through [`send_stream`](Self::send_stream)'s cutter) when an
+    /// unfinished chunk of the stream is pending.
+    pub fn send_chunk(&mut self, pieces: &[Bytes]) -> Result<(), WsError> {
+        if self.close_sent || self.peer_closed {
+            return Err(WsError::Closed);
+        }
+        if self.cutter.pending() > 0 {
+            return Err(WsError::NotMsrp("a chunk in the middle of a stream chunk"));
+        }
+        let len: usize = pieces.iter().map(Bytes::len).sum();
+        if len > self.limits.max_send_message {
+            return Err(WsError::ChunkTooLarge {
+                limit: self.limits.max_send_message,
+            });
+        }
+        if self.role == Role::Server {
+            // Unmasked (RFC 6455 §5.1): the header, then the pieces as they
+            // are, without the codec's copy of the payload. The codec has
+            // flushed everything it had (writes go straight through), so
+            // frames do not interleave.
+            let out = &mut self.io.output;
+            out.reserve(len + 10);
+            out.extend_from_slice(&[0x82]);
+            match len {
+                n if n < 126 => out.extend_from_slice(&[n as u8]),
+                n if n <= 0xffff => {
+                    out.extend_from_slice(&[126]);
+                    out.extend_from_slice(&(n as u16).to_be_bytes());
+                }
+                n => {
+                    out.extend_from_slice(&[127]);
+                    out.extend_from_slice(&(n as u64).to_be_bytes());
+                }
+            }
+            for piece in pieces {
+                out.extend_from_slice(piece);
+            }
+        } else {
+            let mut message = BytesMut::with_capacity(len);
+            for piece in pieces {
+                message.extend_from_slice(piece);
+            }
+            self.ctx
+                .write(&mut self.io, Message::Binary(message.freeze()))
+                .map_err(|e| self.map_error(e))?;
+        }
+        self.messages_sent += 1;
+        self.largest_sent = self.largest_sent.max(len);
+        self.flush_codec()
+    }
+
+    /// Queues a ping (keepalive, RFC 7977 §6) with `payload` (at most 125
+    /// bytes); the peer answers with a pong.
+    pub fn ping(&mut self, payload: &[u8]) -> Result<(), WsError> {
+        if self.close_sent || self.peer_closed {
+            return Err(WsError::Closed);
+        }
+        let payload = Bytes::copy_from_slice(&payload[..payload.len().min(125)]);
+        self.ctx
+            .write(&mut self.io, Message::Ping(payload))
+            .map_err(|e| self.map_error(e))?;
+        self.flush_codec()
+    }
+
     /// Bytes of an unfinished outgoing chunk, waiting for its end.
     pub fn pending_chunk(&self) -> usize {
         self.cutter.pending()
@@ -417,17 +538,40 @@ impl WsFraming {
 
     /// Queues a close frame (status 1000); nothing can be sent after it.
     pub fn close(&mut self) -> Result<(), WsError> {
+        self.close_with(1000, "")
+    }
+
+    /// Queues a close frame with `code` (RFC 6455 §7.4: 1000 normal, 1002
+    /// protocol error, 1009 message too big, …) and `reason` (cut to fit
+    /// a control frame); nothing can be sent after it.
+    pub fn close_with(&mut self, code: u16, reason: &str) -> Result<(), WsError> {
         if self.close_sent {
             return Ok(());
         }
         self.close_sent = true;
-        match self.ctx.close(&mut self.io, None) {
+        let mut end = reason.len().min(123);
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        let frame = CloseFrame {
+            code: CloseCode::from(code),
+            reason: reason[..end].to_owned().into(),
+        };
+        match self.ctx.close(&mut self.io, Some(frame)) {
             Ok(())
             | Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => {
                 Ok(())
             }
             Err(err) => Err(self.map_error(err)),
         }
+    }
+
+    /// Answers a failure of the input (an error of
+    /// [`handle_input`](Self::handle_input)) with a close frame that says
+    /// why: [`WsError::close_code`] and the error's text. The connection is
+    /// to be closed once the output is written.
+    pub fn fail(&mut self, err: &WsError) {
+        let _ = self.close_with(err.close_code(), &err.to_string());
     }
 
     /// Bytes for the socket.
@@ -800,6 +944,162 @@ mod tests {
         // and a server refuses unmasked frames
         let mut server = WsFraming::server(WsLimits::default());
         assert!(server.handle_input(&frame(2, true, b"x")).is_err());
+    }
+
+    /// A client frame (masked, as a server requires).
+    fn client_frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let mut f = vec![if fin { 0x80 } else { 0 } | opcode];
+        match payload.len() {
+            n if n < 126 => f.push(0x80 | n as u8),
+            n if n <= 0xffff => {
+                f.push(0x80 | 126);
+                f.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                f.push(0x80 | 127);
+                f.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        f.extend_from_slice(&mask);
+        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        f
+    }
+
+    fn strict_server() -> WsFraming {
+        WsFraming::server(WsLimits::default()).one_chunk_per_message(true)
+    }
+
+    /// The close frame in `wire`: its code and reason.
+    fn close_of(wire: &[u8]) -> (u16, String) {
+        let frames = frames(wire, false);
+        let (opcode, _, payload) = frames.last().expect("a frame");
+        assert_eq!(*opcode, 8, "a close frame");
+        (
+            u16::from_be_bytes([payload[0], payload[1]]),
+            String::from_utf8_lossy(&payload[2..]).into_owned(),
+        )
+    }
+
+    #[test]
+    fn strict_input_takes_one_chunk_per_message_in_any_frames() {
+        let mut server = strict_server();
+        let a = chunk("one1", &tricky_body(), '+');
+        let b = chunk("two2", "texte é".as_bytes(), '$');
+        // One chunk in three fragments, then one chunk as a text message.
+        let (x, rest) = a.split_at(100);
+        let (y, z) = rest.split_at(1000);
+        let mut wire = client_frame(2, false, x);
+        wire.extend(client_frame(0, false, y));
+        wire.extend(client_frame(0, true, z));
+        wire.extend(client_frame(1, true, &b));
+        // An empty message is let through.
+        wire.extend(client_frame(2, true, b""));
+        server.handle_input(&wire).unwrap();
+        assert_eq!(server.messages_received(), 3);
+        let mut expected = a.clone();
+        expected.extend_from_slice(&b);
+        assert_eq!(drain(&mut server), expected);
+    }
+
+    #[test]
+    fn two_chunks_or_half_a_chunk_in_a_message_fail_with_1002() {
+        let a = chunk("aaa1", b"first", '$');
+        let b = chunk("bbb2", b"second", '$');
+        let mut two = a.clone();
+        two.extend_from_slice(&b);
+        for (name, payload) in [
+            ("two chunks", two.clone()),
+            ("half a chunk", a[..a.len() / 2].to_vec()),
+            ("a chunk and a half", two[..a.len() + 10].to_vec()),
+        ] {
+            let mut server = strict_server();
+            // A whole chunk first: it is delivered before the failure.
+            let mut wire = client_frame(2, true, &a);
+            wire.extend(client_frame(2, true, &payload));
+            let err = server.handle_input(&wire).unwrap_err();
+            assert!(
+                matches!(err, WsError::NotOneChunk { .. }),
+                "{name}: {err:?}"
+            );
+            assert_eq!(err.close_code(), 1002, "{name}");
+            assert!(server.peer_closed(), "{name}");
+            assert_eq!(drain(&mut server), a, "{name}");
+            server.fail(&err);
+            let (code, reason) = close_of(&server.take_output());
+            assert_eq!(code, 1002, "{name}");
+            assert!(reason.contains("RFC 7977"), "{name}: {reason}");
+        }
+        // Not MSRP at all.
+        let mut server = strict_server();
+        let err = server
+            .handle_input(&client_frame(2, true, b"GET / HTTP/1.1\r\n\r\n"))
+            .unwrap_err();
+        assert!(matches!(err, WsError::NotMsrp(_)), "{err:?}");
+        assert_eq!(err.close_code(), 1002);
+    }
+
+    #[test]
+    fn an_oversize_message_fails_with_1009_and_bad_utf8_with_1007() {
+        let mut server = WsFraming::server(WsLimits::default().max_receive_message(1000));
+        let err = server
+            .handle_input(&client_frame(2, true, &[b'x'; 2000]))
+            .unwrap_err();
+        assert!(
+            matches!(err, WsError::MessageTooLarge { limit: 1000 }),
+            "{err:?}"
+        );
+        server.fail(&err);
+        assert_eq!(close_of(&server.take_output()).0, 1009);
+        // Also when the message comes in fragments, each below the limit.
+        let mut server = WsFraming::server(WsLimits::default().max_receive_message(1000));
+        let mut wire = client_frame(2, false, &[b'x'; 600]);
+        wire.extend(client_frame(0, true, &[b'x'; 600]));
+        let err = server.handle_input(&wire).unwrap_err();
+        assert_eq!(err.close_code(), 1009, "{err:?}");
+        let mut server = WsFraming::server(WsLimits::default());
+        let err = server
+            .handle_input(&client_frame(1, true, b"MSRP \xff"))
+            .unwrap_err();
+        assert!(matches!(err, WsError::NotUtf8(_)), "{err:?}");
+        server.fail(&err);
+        assert_eq!(close_of(&server.take_output()).0, 1007);
+    }
+
+    #[test]
+    fn send_chunk_makes_one_message_of_the_pieces() {
+        let mut server = WsFraming::server(WsLimits::default().max_send_message(70_000));
+        let mut client = WsFraming::client(WsLimits::default());
+        for size in [10, 200, 66_000] {
+            let c = chunk("pcs1", &vec![b'z'; size], '$');
+            let pieces: Vec<Bytes> = c.chunks(97).map(Bytes::copy_from_slice).collect();
+            server.send_chunk(&pieces).unwrap();
+            let wire = server.take_output();
+            assert_eq!(frames(&wire, false), vec![(2, true, c.clone())], "{size}");
+            client.handle_input(&wire).unwrap();
+            assert_eq!(drain(&mut client), c);
+        }
+        assert_eq!(server.messages_sent(), 3);
+        // And from a client (masked).
+        let c = chunk("cli1", b"masked", '$');
+        client.send_chunk(&[Bytes::from(c.clone())]).unwrap();
+        let mut back = WsFraming::server(WsLimits::default());
+        back.handle_input(&client.take_output()).unwrap();
+        assert_eq!(drain(&mut back), c);
+        // Above the limit: an error, nothing sent.
+        let big = chunk("big2", &[b'x'; 80_000], '$');
+        let err = server.send_chunk(&[Bytes::from(big)]).unwrap_err();
+        assert!(matches!(err, WsError::ChunkTooLarge { limit: 70_000 }));
+        assert!(server.output().is_empty());
+        // A ping goes out between messages; after a close, nothing does.
+        server.ping(b"ka").unwrap();
+        assert_eq!(
+            frames(&server.take_output(), false),
+            vec![(9, true, b"ka".to_vec())]
+        );
+        server.close_with(1001, "going away").unwrap();
+        assert_eq!(close_of(&server.take_output()), (1001, "going away".into()));
+        assert!(matches!(server.send_chunk(&[]), Err(WsError::Closed)));
     }
 
     #[test]

@@ -328,6 +328,25 @@ pub fn refusal(status: u16) -> Vec<u8> {
         .into_bytes()
 }
 
+/// The HTTP answer refusing an upgrade that failed with `err`: its status
+/// ([`WsError::http_status`]) and the error's text as a plain-text body,
+/// so that whoever looks at the exchange (a browser's console) learns why,
+/// say that the `msrp` subprotocol is required (RFC 7977 §4.1).
+pub fn refusal_for(err: &WsError) -> Vec<u8> {
+    let mut answer = refusal(err.http_status());
+    let body = format!("{err}\n");
+    let head = String::from_utf8_lossy(&answer).replace(
+        "Content-Length: 0\r\n",
+        &format!(
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\n",
+            body.len()
+        ),
+    );
+    answer = head.into_bytes();
+    answer.extend_from_slice(body.as_bytes());
+    answer
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -512,6 +531,16 @@ mod tests {
         let answer = String::from_utf8(refusal(426)).unwrap();
         assert!(answer.starts_with("HTTP/1.1 426 Upgrade Required\r\n"));
         assert!(answer.contains("Sec-WebSocket-Version: 13\r\n"));
+        // With the reason in the body.
+        let err = WsError::Subprotocol(Some("sip".into()));
+        let answer = String::from_utf8(refusal_for(&err)).unwrap();
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{head}");
+        assert!(
+            head.contains(&format!("Content-Length: {}", body.len())),
+            "{head}"
+        );
+        assert!(body.contains("msrp subprotocol"), "{body}");
     }
 
     #[test]

@@ -149,6 +149,22 @@ pub enum WsError {
     /// The peer broke the WebSocket protocol (RFC 6455).
     #[error("WebSocket protocol error: {0}")]
     Protocol(String),
+    /// A text message that is not UTF-8 (RFC 6455 §8.1).
+    #[error("a WebSocket text message that is not UTF-8: {0}")]
+    NotUtf8(String),
+    /// A message that is not exactly one MSRP chunk (RFC 7977 §5.1: one
+    /// chunk per message, never two, never part of one), with
+    /// [`WsFraming::one_chunk_per_message`].
+    #[error(
+        "a WebSocket message must hold exactly one MSRP chunk (RFC 7977 §5.1): \
+         {chunks} whole chunk(s) and {rest} byte(s) more"
+    )]
+    NotOneChunk {
+        /// Whole chunks found in the message.
+        chunks: usize,
+        /// Bytes after them.
+        rest: usize,
+    },
     /// The WebSocket connection is closed.
     #[error("the WebSocket connection is closed")]
     Closed,
@@ -158,6 +174,19 @@ pub enum WsError {
 }
 
 impl WsError {
+    /// The status code of the close frame answering an input that failed
+    /// this way (RFC 6455 §7.4.1): 1009 for a message too big, 1007 for a
+    /// text message that is not UTF-8, 1002 for other broken framing (a
+    /// message that is not one MSRP chunk among them), 1011 otherwise.
+    pub fn close_code(&self) -> u16 {
+        match self {
+            Self::MessageTooLarge { .. } | Self::ChunkTooLarge { .. } => 1009,
+            Self::NotUtf8(_) => 1007,
+            Self::Protocol(_) | Self::NotMsrp(_) | Self::NotOneChunk { .. } => 1002,
+            _ => 1011,
+        }
+    }
+
     /// The HTTP status a server answers an upgrade request that failed
     /// this way with (RFC 6455 §4.2.2): 426 for a version, 400 otherwise.
     pub fn http_status(&self) -> u16 {

@@ -5,13 +5,14 @@ use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::{AsyncReadExt, AsyncWriteExt};
 
-use super::handshake::{ClientHandshake, ServerHandshake, UpgradeRequest, refusal};
+use super::handshake::{ClientHandshake, ServerHandshake, UpgradeRequest, refusal_for};
 use super::{WsError, WsFraming, WsLimits, WsUrl};
-use crate::runtime::BoxIo;
+use crate::runtime::{BoxIo, Timer};
 
 /// Socket bytes read at a time.
 const READ_SIZE: usize = 16 << 10;
@@ -42,6 +43,15 @@ pub struct WsStream {
     close_queued: bool,
     /// A failure of the input, reported once what came before it is read.
     failed: Option<io::Error>,
+    /// Pings when nothing was sent for a while.
+    keepalive: Option<Keepalive>,
+}
+
+/// A ping after `every` without anything sent (RFC 7977 §6).
+struct Keepalive {
+    timer: Box<dyn Timer>,
+    every: Duration,
+    last_sent: Instant,
 }
 
 impl std::fmt::Debug for WsStream {
@@ -81,11 +91,20 @@ impl WsStream {
     /// HTTP error (and fails) if not. Returns the stream and the request
     /// (resource, `Host`, `Origin`, cookies, … for the caller's own checks).
     /// Bound the wait with the runtime's timers.
-    pub async fn accept(
+    pub async fn accept(io: BoxIo, limits: WsLimits) -> Result<(Self, UpgradeRequest), WsError> {
+        Self::accept_with(io, WsFraming::server(limits)).await
+    }
+
+    /// [`accept`](Self::accept) with `framing` for the connection (a
+    /// [`WsFraming::server`], say with
+    /// [`one_chunk_per_message`](WsFraming::one_chunk_per_message)); the
+    /// handshake takes its limits. A refusal carries its reason in the
+    /// body (for instance that the `msrp` subprotocol is required).
+    pub async fn accept_with(
         mut io: BoxIo,
-        limits: WsLimits,
+        framing: WsFraming,
     ) -> Result<(Self, UpgradeRequest), WsError> {
-        let mut handshake = ServerHandshake::new(limits);
+        let mut handshake = ServerHandshake::new(framing.limits());
         let mut buf = vec![0u8; 4096];
         loop {
             let n = io.read(&mut buf).await?;
@@ -97,12 +116,29 @@ impl WsStream {
                 Ok(Some(request)) => {
                     io.write_all(&request.accept()).await?;
                     io.flush().await?;
-                    let ws = WsFraming::server(limits).with_input(request.leftover())?;
-                    return Ok((Self::new(io, ws), request));
+                    let mut ws = framing;
+                    let mut stream = if request.leftover().is_empty() {
+                        Self::new(io, ws)
+                    } else {
+                        let first = ws.handle_input(request.leftover());
+                        let mut stream = Self::new(io, ws);
+                        if let Err(err) = first {
+                            // Read after what came before it (see poll_read).
+                            stream.ws.fail(&err);
+                            stream.failed = Some(err.into());
+                        }
+                        stream
+                    };
+                    // Answers to the first frames (a pong, a close) go now.
+                    let out = stream.ws.take_output();
+                    if !out.is_empty() {
+                        stream.io.write_all(&out).await?;
+                    }
+                    return Ok((stream, request));
                 }
                 Err(err) => {
                     // Best effort: the connection is refused either way.
-                    let _ = io.write_all(&refusal(err.http_status())).await;
+                    let _ = io.write_all(&refusal_for(&err)).await;
                     let _ = io.close().await;
                     return Err(err);
                 }
@@ -121,6 +157,45 @@ impl WsStream {
             socket_eof: false,
             close_queued: false,
             failed: None,
+            keepalive: None,
+        }
+    }
+
+    /// This stream, sending a ping whenever nothing went out for `every`
+    /// (RFC 7977 §6 recommends WebSocket pings as keepalive: NATs and
+    /// proxies drop quiet connections). `timer` is a timer of the runtime
+    /// (its deadline is moved here); the pings go out while the stream is
+    /// being read.
+    pub fn keepalive(mut self, mut timer: Box<dyn Timer>, every: Duration) -> Self {
+        let now = Instant::now();
+        timer.reset(now + every);
+        self.keepalive = Some(Keepalive {
+            timer,
+            every,
+            last_sent: now,
+        });
+        self
+    }
+
+    /// Sends a ping when the keepalive timer says so, and arms it again.
+    fn poll_keepalive(&mut self, cx: &mut Context<'_>) {
+        let Some(ka) = &mut self.keepalive else {
+            return;
+        };
+        while ka.timer.poll_fire(cx).is_ready() {
+            let now = Instant::now();
+            let due = ka.last_sent + ka.every;
+            if due <= now {
+                if self.ws.ping(b"").is_err() {
+                    // Closed: no more pings.
+                    self.keepalive = None;
+                    return;
+                }
+                ka.last_sent = now;
+                ka.timer.reset(now + ka.every);
+            } else {
+                ka.timer.reset(due);
+            }
         }
     }
 
@@ -195,6 +270,7 @@ impl AsyncRead for WsStream {
             if let Some(err) = this.failed.take() {
                 return Poll::Ready(Err(err));
             }
+            this.poll_keepalive(cx);
             this.push_from_read(cx)?;
             if this.ws.peer_closed() || this.socket_eof {
                 return Poll::Ready(Ok(0));
@@ -208,7 +284,11 @@ impl AsyncRead for WsStream {
                 Poll::Ready(Ok(n)) => {
                     let input = &this.read_buf[..n];
                     if let Err(err) = this.ws.handle_input(input) {
-                        // What was complete before the failure is read first.
+                        // A close frame that says why (1009 for a message
+                        // too big, RFC 6455 §7.4.1) goes out at once; what
+                        // was complete before the failure is read first.
+                        this.ws.fail(&err);
+                        this.push_from_read(cx)?;
                         this.failed = Some(err.into());
                     }
                 }
@@ -238,6 +318,9 @@ impl AsyncWrite for WsStream {
         }
         let n = buf.len().min(WRITE_SIZE);
         this.ws.send_stream(&buf[..n]).map_err(io::Error::from)?;
+        if let Some(ka) = &mut this.keepalive {
+            ka.last_sent = Instant::now();
+        }
         // Out now if the socket takes it; the rest goes with the flush.
         if let Poll::Ready(Err(e)) = this.poll_drain(cx) {
             return Poll::Ready(Err(e));
@@ -375,7 +458,7 @@ mod tests {
             if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
                 return out;
             }
-            std::thread::park_timeout(std::time::Duration::from_millis(50));
+            std::thread::park_timeout(Duration::from_millis(50));
         }
     }
 

@@ -237,9 +237,12 @@ impl Relay {
                 self.ids.session_id()
             }
         };
+        // A WebSocket client gets a URI of the relay's MSRP listener: peers
+        // reach it through that (RFC 7977 §8.1).
+        let (secure, port) = listener.use_path();
         let Ok(uri) = MsrpUri::builder(&self.config.host)
-            .secure(listener.secure)
-            .port(listener.port)
+            .secure(secure)
+            .port(port)
             .session_id(&token)
             .build()
         else {

@@ -96,7 +96,20 @@ pub struct RelayConfig {
     /// Largest body piece one [`poll_transmit`](super::Relay::poll_transmit)
     /// hands out. Default 64 KiB.
     pub max_piece: usize,
+    /// Largest chunk, start line to end-line, written to a client of a
+    /// WebSocket listener: one chunk is one WebSocket message (RFC 7977
+    /// §5.1), and many WebSocket peers take no large ones (Kamailio drops
+    /// a connection whose frame exceeds 16 383 bytes). Longer chunks for
+    /// them are cut into parts that fit (`+`, then the next byte under a
+    /// new transaction id, RFC 4975 §7.1, RFC 4976 §6.4.1). Default
+    /// 16 320 bytes; at least [`MIN_CHUNK_LIMIT`].
+    pub max_ws_chunk: usize,
 }
+
+/// The smallest chunk size limit a connection may have
+/// ([`RelayConfig::max_ws_chunk`], [`Relay::set_max_chunk`](super::Relay::set_max_chunk)):
+/// room for a head and end-line and a useful body.
+pub const MIN_CHUNK_LIMIT: usize = 2048;
 
 impl RelayConfig {
     /// The defaults, for a relay called `host` with digest realm `realm`.
@@ -122,6 +135,7 @@ impl RelayConfig {
             max_pending_transactions: 4096,
             interrupt_after: 64 * 1024,
             max_piece: 64 * 1024,
+            max_ws_chunk: 16_320,
         }
     }
 
@@ -154,12 +168,97 @@ impl RelayConfig {
 /// The listening socket an accepted connection came in on: the relay URI
 /// handed out on it carries its scheme and port (RFC 4976 §4.2: Use-Path
 /// URIs carry an explicit port).
+///
+/// ```
+/// use msrp_proto::relay::{Listener, ListenerKind};
+/// let tls = Listener::tls(2855);
+/// // Browsers reach the relay over WebSocket on 443; the relay URI they
+/// // are given is the one of the TLS listener (RFC 7977).
+/// let wss = Listener::websocket(true, 443, tls);
+/// assert_eq!(wss.kind, ListenerKind::WebSocket { use_secure: true, use_port: 2855 });
+/// assert_eq!(wss.use_path(), (true, 2855));
+/// assert_eq!(tls.use_path(), (true, 2855));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Listener {
-    /// TLS (`msrps`) or plain TCP (`msrp`).
+    /// TLS (`msrps`; `wss` for a WebSocket listener) or plain TCP (`msrp`;
+    /// `ws`).
     pub secure: bool,
     /// The port peers reach it on.
     pub port: u16,
+    /// MSRP itself, or MSRP over WebSocket.
+    pub kind: ListenerKind,
+}
+
+/// What a [`Listener`] speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ListenerKind {
+    /// MSRP over TCP or TLS: its clients' relay URIs name this listener.
+    Msrp,
+    /// MSRP over WebSocket (RFC 7977). A WebSocket client cannot be
+    /// connected to, so peers reach it through the relay's MSRP listener on
+    /// `use_port` (TLS when `use_secure`): that listener's URI is the relay
+    /// URI (Use-Path) its clients get (RFC 7977 §8.1: `msrps://…:2855/…;tcp`
+    /// for a client on port 443), and what comes for them is delivered on
+    /// their own WebSocket connection.
+    WebSocket {
+        /// Whether the MSRP listener of the relay URIs is TLS.
+        use_secure: bool,
+        /// Its port.
+        use_port: u16,
+    },
+}
+
+impl Listener {
+    /// A TLS listener (`msrps`).
+    pub const fn tls(port: u16) -> Self {
+        Self {
+            secure: true,
+            port,
+            kind: ListenerKind::Msrp,
+        }
+    }
+
+    /// A plain TCP listener (`msrp`).
+    pub const fn tcp(port: u16) -> Self {
+        Self {
+            secure: false,
+            port,
+            kind: ListenerKind::Msrp,
+        }
+    }
+
+    /// A WebSocket listener (`wss` when `secure`, else `ws`) on `port`
+    /// whose clients get relay URIs of `via`, an MSRP listener (of a
+    /// WebSocket listener, its own MSRP listener is taken).
+    pub const fn websocket(secure: bool, port: u16, via: Self) -> Self {
+        let (use_secure, use_port) = via.use_path();
+        Self {
+            secure,
+            port,
+            kind: ListenerKind::WebSocket {
+                use_secure,
+                use_port,
+            },
+        }
+    }
+
+    /// Whether it is a WebSocket listener.
+    pub const fn is_websocket(&self) -> bool {
+        matches!(self.kind, ListenerKind::WebSocket { .. })
+    }
+
+    /// The scheme (TLS or not) and port of the relay URIs its clients get.
+    pub const fn use_path(&self) -> (bool, u16) {
+        match self.kind {
+            ListenerKind::Msrp => (self.secure, self.port),
+            ListenerKind::WebSocket {
+                use_secure,
+                use_port,
+            } => (use_secure, use_port),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -20,6 +20,10 @@ use super::{Action, CloseReason, ConnId, Relay, RelayEvent};
 /// The default MSRP port (RFC 4975 §15.5).
 const DEFAULT_PORT: u16 = 2855;
 
+/// Body bytes a part toward a connection with a chunk size limit must have
+/// room for beside its head; a SEND whose head leaves less is refused.
+const MIN_BODY_ROOM: usize = 1024;
+
 /// What a URI is to this relay.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Addressed {
@@ -259,6 +263,13 @@ impl Relay {
         });
         let range = head.byte_range_or_default();
         let template = frames::HeadTemplate::new(head, to, from);
+        if let Some(max) = self.conns.get(&down).and_then(|d| d.out.max_chunk) {
+            if template.max_len() + MIN_BODY_ROOM > max {
+                // Its parts could not carry a useful body within the next
+                // hop's chunk size (a WebSocket client's message limit).
+                return self.refuse(id, head, 413);
+            }
+        }
         self.next_stream += 1;
         let stream = self.next_stream;
         let Some(d) = self.conns.get_mut(&down) else {
@@ -436,6 +447,14 @@ impl Relay {
         let to: Vec<&MsrpUri> = whole.to.iter().collect();
         let from: Vec<&MsrpUri> = whole.from.iter().collect();
         let frame = frames::forwarded_request(&whole.head, &tid, &to, &from, body, flag);
+        let max = self.conns.get(&whole.down).and_then(|d| d.out.max_chunk);
+        if max.is_some_and(|max| frame.len() > max) {
+            // Not cut: only SEND chunks are (RFC 4975 §7.1).
+            if whole.answered {
+                self.refuse(id, &whole.head, 413);
+            }
+            return;
+        }
         if whole.answered {
             let serial = self.next_serial();
             let deadline = self.now + self.config.transaction_timeout;

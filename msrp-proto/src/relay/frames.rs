@@ -219,6 +219,13 @@ impl HeadTemplate {
         }
     }
 
+    /// The most bytes [`render`](Self::render) can write: the longest
+    /// transaction id (32, RFC 4975 §9) and Byte-Range.
+    pub(crate) fn max_len(&self) -> usize {
+        // "MSRP " tid " SEND\r\n" "Byte-Range: " a-b/c "\r\n"
+        self.before_range.len() + self.after_range.len() + 5 + 32 + 7 + 12 + 3 * 20 + 2 + 2
+    }
+
     /// The start line and headers of one part.
     pub(crate) fn render(
         &self,

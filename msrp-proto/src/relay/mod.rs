@@ -12,7 +12,7 @@
 //! let now = Instant::now();
 //! // The seed comes from the operating system in a real relay.
 //! let mut relay = Relay::new(config, users, [7; 32], now)?;
-//! let listener = Listener { secure: true, port: 2855 };
+//! let listener = Listener::tls(2855);
 //! relay.add_listener(listener);
 //!
 //! // A client connects and asks for a relay URI without credentials...
@@ -74,7 +74,7 @@ use std::time::{Duration, Instant};
 use crate::ident::IdGenerator;
 use crate::uri::MsrpUri;
 
-pub use config::{Listener, RelayConfig};
+pub use config::{Listener, ListenerKind, MIN_CHUNK_LIMIT, RelayConfig};
 pub use conn::{CloseReason, ConnId, ConnState};
 pub use output::Transmit;
 pub use users::{Users, UsersError, UsersErrorKind};
@@ -192,6 +192,14 @@ pub enum ConfigError {
     /// A limit that must be at least 1 is 0.
     #[error("{0} must be at least 1")]
     Zero(&'static str),
+    /// A chunk size limit below [`MIN_CHUNK_LIMIT`].
+    #[error("{name} must be at least {min} bytes")]
+    TooSmall {
+        /// The setting.
+        name: &'static str,
+        /// Its least value.
+        min: usize,
+    },
 }
 
 /// Figures about a relay.
@@ -293,6 +301,22 @@ impl Relay {
         }
     }
 
+    /// Caps every chunk written on `conn`, start line to end-line, at
+    /// `bytes` (at least [`MIN_CHUNK_LIMIT`]; `None`: no cap), for a
+    /// message-oriented transport whose peer takes messages up to a size.
+    /// Forwarded SEND chunks are cut into parts that fit (`+`, then the
+    /// rest under a new transaction id from the next byte, RFC 4975 §7.1);
+    /// a SEND whose head alone leaves too little room, or another request
+    /// too large, is refused with 413; any other frame larger than the cap
+    /// (an end-to-end response with an outsize head) is dropped, logged.
+    /// Connections accepted on a WebSocket listener start with
+    /// [`RelayConfig::max_ws_chunk`].
+    pub fn set_max_chunk(&mut self, conn: ConnId, bytes: Option<usize>) {
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.out.max_chunk = bytes.map(|b| b.max(MIN_CHUNK_LIMIT));
+        }
+    }
+
     // ---- input -----------------------------------------------------------
 
     /// A connection was accepted on `listener`. At the connection limit the
@@ -315,6 +339,10 @@ impl Relay {
             }
         }
         let id = self.new_conn(Role::Inbound(listener), ConnState::Open);
+        if listener.is_websocket() {
+            // RFC 7977 §5.1: one chunk per message, within the peer's limit.
+            self.set_max_chunk(id, Some(self.config.max_ws_chunk));
+        }
         if self.probation.len() > 2 * self.conns.len() + 64 {
             // Ids of connections that proved themselves or went: dropped now
             // and then, so that the queue does not grow with every accept.
@@ -566,7 +594,8 @@ impl Relay {
         self.events.push_back(event);
     }
 
-    /// Queues a whole frame for `id`. A peer whose answers pile up past
+    /// Queues a whole frame for `id`, unless it is larger than the
+    /// connection's chunk size limit. A peer whose answers pile up past
     /// four times the queue bound does not read: it is closed.
     pub(crate) fn push_frame(&mut self, id: ConnId, frame: bytes::Bytes) {
         let limit = self.config.max_queued_bytes.saturating_mul(4);
@@ -577,6 +606,14 @@ impl Relay {
             c.state,
             ConnState::Open | ConnState::Draining | ConnState::Connecting
         ) {
+            return;
+        }
+        if c.out.max_chunk.is_some_and(|max| frame.len() > max) {
+            // Only SEND chunks can be cut (RFC 4975 §7.1): a frame too large
+            // for the connection's messages (an end-to-end response with an
+            // outsize head, a REPORT) cannot go there. Requests that would
+            // not fit were answered 413 before.
+            tracing::debug!(target: "msrp::relay", conn = %id, len = frame.len(), "a frame too large for the connection's chunk size limit: dropped");
             return;
         }
         c.out.push_frame(frame);
@@ -900,6 +937,12 @@ fn validate(config: &RelayConfig) -> Result<(), ConfigError> {
         return Err(ConfigError::Expires {
             min: config.min_expires,
             max: config.max_expires,
+        });
+    }
+    if config.max_ws_chunk < MIN_CHUNK_LIMIT {
+        return Err(ConfigError::TooSmall {
+            name: "max-ws-chunk",
+            min: MIN_CHUNK_LIMIT,
         });
     }
     for (name, value) in [

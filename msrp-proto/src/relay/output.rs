@@ -11,6 +11,12 @@
 //! end-line. The rest of the chunk goes later as a new part starting at the
 //! next byte. Chunks from one upstream connection leave in the order they
 //! came, so a message's byte ranges never overtake each other.
+//!
+//! On a connection with a chunk size limit (a WebSocket client, RFC 7977
+//! §5.1: one chunk per message, and the peer's message limit) a part also
+//! ends, with `+`, once it is as large as the limit allows with its head
+//! and end-line: a chunk of any size from a TCP sender is re-chunked
+//! (RFC 4976 §6.4.1) into parts that fit.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -107,6 +113,9 @@ struct Part {
     /// The last body bytes sent (fewer than an end-line), to find an
     /// end-line split across two pieces; starts as the CRLF before the body.
     tail: Vec<u8>,
+    /// Most body bytes it may carry (the chunk size limit less its head
+    /// and end-line); `None`: no limit.
+    room: Option<u64>,
 }
 
 impl Stream {
@@ -157,9 +166,9 @@ pub(crate) struct Output {
     /// Frame bytes and body bytes waiting.
     queued: usize,
     pub(crate) notes: Vec<Note>,
-    /// Most body bytes in one part (a WebSocket peer's message limit);
-    /// `None`: no limit.
-    pub(crate) chunk_limit: Option<u64>,
+    /// Most bytes of one chunk written here, start line to end-line (a
+    /// WebSocket peer's message limit); `None`: no limit.
+    pub(crate) max_chunk: Option<usize>,
     finder: Finder<'static>,
 }
 
@@ -173,7 +182,7 @@ impl Default for Output {
             since_switch: 0,
             queued: 0,
             notes: Vec::new(),
-            chunk_limit: None,
+            max_chunk: None,
             finder: Finder::new(END_LINE_PREFIX),
         }
     }
@@ -332,23 +341,30 @@ impl Output {
     }
 
     fn poll_current(&mut self, id: u64, quantum: usize, max_piece: usize) -> Option<Transmit> {
-        let (upstream, stalled, sent) = {
+        let (upstream, stalled, sent, room, done) = {
             let s = self.streams.get(&id)?;
-            let sent = s.part.as_ref().map_or(0, |p| p.sent);
-            (s.upstream, !s.ready(), sent)
+            let (sent, room) = s.part.as_ref().map_or((0, None), |p| (p.sent, p.room));
+            let done = s.pending.is_empty() && s.ended.is_some();
+            (s.upstream, !s.ready(), sent, room, done)
         };
+        let full = room.is_some_and(|r| sent >= r);
+        if full && done {
+            // Exactly full with the chunk's last byte: it ends here, with
+            // its own flag, not with `+` and an empty part after.
+            let flag = self.streams.get(&id)?.ended?;
+            return Some(self.finish(id, flag));
+        }
         let frame_waits = !self.control.is_empty();
         let others = frame_waits || self.others_ready(upstream);
         let cut = sent > 0
-            && ((frame_waits && (sent >= MIN_PART || stalled))
-                || self.chunk_limit.is_some_and(|l| sent >= l)
+            && (full
+                || (frame_waits && (sent >= MIN_PART || stalled))
                 || (others && (stalled || self.since_switch >= quantum)));
         if cut {
             return Some(self.interrupt(id));
         }
-        let limit = self
-            .chunk_limit
-            .map_or(max_piece, |l| max_piece.min((l - sent.min(l)) as usize))
+        let limit = room
+            .map_or(max_piece, |r| max_piece.min((r - sent.min(r)) as usize))
             .max(1);
         let s = self.streams.get_mut(&id)?;
         let Some(part) = s.part.as_mut() else {
@@ -406,6 +422,13 @@ impl Output {
             report: s.report.clone(),
         });
         let head = s.template.render(&tid, s.next, s.end, s.total);
+        // The body bytes that fit with the head and the end-line
+        // (`\r\n-------<tid>+\r\n`); at least one, so that the part moves
+        // on (the relay refuses heads that leave too little room).
+        let room = self.max_chunk.map(|max| {
+            let overhead = head.len() + END_LINE_PREFIX.len() + tid.len() + 3;
+            max.saturating_sub(overhead).max(1) as u64
+        });
         if !s.has_body {
             let flag = s.ended.unwrap_or(Continuation::Complete);
             let mut frame = head.to_vec();
@@ -427,6 +450,7 @@ impl Output {
             start: s.next,
             sent: 0,
             tail: b"\r\n".to_vec(),
+            room,
         });
         Some(Transmit {
             data: head,

@@ -6,7 +6,11 @@
 //! connections ([`Action::Connect`]) land on peers registered with
 //! [`RelayNet::listen`], or fail. Time only moves when nothing else
 //! happens: it jumps to the next arrival or timer, so a 30 s timeout takes
-//! microseconds. Not a stable API.
+//! microseconds. A peer may be a WebSocket client ([`RelayNet::connect_raw`]
+//! on a WebSocket listener): what the relay writes to it then travels as
+//! messages cut at [`Transmit::end_of_chunk`](crate::relay::Transmit),
+//! each checked to be one whole chunk within the connection's limit. Not a
+//! stable API.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -26,6 +30,10 @@ pub struct RawPeer {
     pub chunks: Vec<Chunk>,
     /// Whether the relay closed the connection (all its bytes read).
     pub eof: bool,
+    /// Messages received, for a WebSocket peer.
+    pub messages: u64,
+    /// The largest message received, for a WebSocket peer.
+    pub largest_message: usize,
 }
 
 impl RawPeer {
@@ -38,6 +46,8 @@ impl RawPeer {
             reader: ChunkReader::new(limits),
             chunks: Vec::new(),
             eof: false,
+            messages: 0,
+            largest_message: 0,
         }
     }
 
@@ -74,6 +84,9 @@ pub struct Peer {
     from_relay_len: usize,
     relay_closed: bool,
     closed: bool,
+    /// A WebSocket peer: its message limit, and the message being put
+    /// together from what the relay writes.
+    ws: Option<(usize, Vec<u8>)>,
 }
 
 impl Peer {
@@ -89,6 +102,7 @@ impl Peer {
             from_relay_len: 0,
             relay_closed: false,
             closed: false,
+            ws: None,
         }
     }
 
@@ -111,6 +125,11 @@ impl Peer {
     /// Takes the endpoint events collected so far.
     pub fn take_events(&mut self) -> Vec<Event> {
         std::mem::take(&mut self.events)
+    }
+
+    /// Bytes on their way to the relay, not read by it yet.
+    pub fn queued_to_relay(&self) -> usize {
+        self.to_relay_len
     }
 
     /// Whether the relay's side of the connection is gone and everything it
@@ -180,7 +199,11 @@ impl RelayNet {
             .relay
             .handle_accept(self.now, listener)
             .expect("the relay accepts");
-        self.peers.push(Peer::new(kind, conn));
+        let mut peer = Peer::new(kind, conn);
+        if listener.is_websocket() {
+            peer.ws = Some((self.relay.config().max_ws_chunk, Vec::new()));
+        }
+        self.peers.push(peer);
         self.peers.len() - 1
     }
 
@@ -324,6 +347,23 @@ impl RelayNet {
             let Some(t) = relay.poll_transmit(now, peer.conn) else {
                 break;
             };
+            if let Some((limit, message)) = &mut peer.ws {
+                // One message per chunk (RFC 7977 §5.1), within the limit.
+                message.extend_from_slice(&t.data);
+                assert!(
+                    message.len() <= *limit,
+                    "a chunk of {} bytes and more for a WebSocket peer (limit {limit})",
+                    message.len()
+                );
+                if !t.end_of_chunk {
+                    continue;
+                }
+                let message = Bytes::from(std::mem::take(message));
+                peer.from_relay_len += message.len();
+                peer.from_relay.push_back((arrival, message));
+                busy = true;
+                continue;
+            }
             if t.data.is_empty() {
                 continue;
             }
@@ -366,8 +406,18 @@ impl RelayNet {
                 }
                 PeerKind::Raw(raw) => {
                     raw.reader.feed(&bytes);
+                    let before = raw.chunks.len();
                     while let Ok(Some(chunk)) = raw.reader.next_chunk() {
                         raw.chunks.push(chunk);
+                    }
+                    if peer.ws.is_some() {
+                        assert_eq!(
+                            (raw.chunks.len() - before, raw.reader.parser().buffered()),
+                            (1, 0),
+                            "a WebSocket message is exactly one chunk"
+                        );
+                        raw.messages += 1;
+                        raw.largest_message = raw.largest_message.max(bytes.len());
                     }
                 }
             }

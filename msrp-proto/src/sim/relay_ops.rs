@@ -27,10 +27,7 @@ use crate::wire::{ChunkHead, Event, Limits, Parser};
 
 const REALM: &str = "fuzz.example";
 const RELAY: &str = "msrps://relay.fuzz.example:2856;tcp";
-const LISTENER: Listener = Listener {
-    secure: true,
-    port: 2856,
-};
+const LISTENER: Listener = Listener::tls(2856);
 
 struct Input<'a>(&'a [u8]);
 

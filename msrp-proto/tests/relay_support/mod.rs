@@ -16,14 +16,8 @@ use msrp_proto::{MsrpUri, Path};
 pub const HOST: &str = "relay.example.com";
 pub const REALM: &str = "example.com";
 pub const PASSWORD: &str = "secret";
-pub const TLS: Listener = Listener {
-    secure: true,
-    port: 2856,
-};
-pub const TCP: Listener = Listener {
-    secure: false,
-    port: 2855,
-};
+pub const TLS: Listener = Listener::tls(2856);
+pub const TCP: Listener = Listener::tcp(2855);
 /// The relay's AUTH URI over TLS.
 pub const RELAY: &str = "msrps://relay.example.com:2856;tcp";
 

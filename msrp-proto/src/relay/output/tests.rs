@@ -173,22 +173,110 @@ fn an_aborted_stream_ends_with_hash_or_vanishes() {
     assert!(out.is_empty());
 }
 
+/// The chunks `out` writes, as whole messages cut at `end_of_chunk`:
+/// each must be exactly one chunk (what a WebSocket peer gets).
+fn messages(out: &mut Output, ids: &mut IdGenerator) -> Vec<Vec<u8>> {
+    let mut messages = Vec::new();
+    let mut current = Vec::new();
+    while let Some(t) = out.poll(ids, 64 * 1024, 64 * 1024) {
+        current.extend_from_slice(&t.data);
+        if t.end_of_chunk {
+            messages.push(std::mem::take(&mut current));
+        }
+    }
+    assert!(current.is_empty(), "bytes after the last end of chunk");
+    messages
+}
+
 #[test]
-fn a_chunk_limit_rechunks() {
+fn a_chunk_limit_rechunks_whole_chunks_within_it() {
+    const LIMIT: usize = 2048;
+    let body: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
     let mut ids = IdGenerator::from_seed([1; 32]);
     let mut out = Output {
-        chunk_limit: Some(4),
+        max_chunk: Some(LIMIT),
         ..Output::default()
     };
-    out.open(1, stream(1, 10));
-    out.push_body(1, Bytes::from_static(b"0123456789"));
+    out.open(1, stream(1, body.len() as u64));
+    // In odd pieces, larger than a part.
+    for piece in body.chunks(3000) {
+        out.push_body(1, Bytes::copy_from_slice(piece));
+    }
     out.end(1, Continuation::Complete);
-    let chunks = drain(&mut out, &mut ids);
-    let sizes: Vec<usize> = chunks.iter().map(|c| c.3.len()).collect();
-    assert_eq!(sizes, [4, 4, 2]);
-    let starts: Vec<u64> = chunks.iter().map(|c| c.1).collect();
-    assert_eq!(starts, [1, 5, 9]);
-    assert_eq!(chunks[2].2, Continuation::Complete);
+    let messages = messages(&mut out, &mut ids);
+    let mut next = 1;
+    let mut got = Vec::new();
+    for (i, message) in messages.iter().enumerate() {
+        assert!(
+            message.len() <= LIMIT,
+            "message {i}: {} bytes",
+            message.len()
+        );
+        let mut parser = Parser::new(Limits::default());
+        parser.feed(message);
+        let Ok(Some(Event::Head(head))) = parser.next() else {
+            panic!("message {i} starts with a head");
+        };
+        let range = head.byte_range().expect("a Byte-Range");
+        assert_eq!(range.start, next, "message {i} continues at the next byte");
+        assert_eq!(range.total, Some(body.len() as u64));
+        let mut flag = None;
+        while let Ok(Some(event)) = parser.next() {
+            match event {
+                Event::Body(data) => got.extend_from_slice(&data),
+                Event::End(f) => flag = Some(f),
+                Event::Head(_) => panic!("two chunks in message {i}"),
+            }
+        }
+        let last = i == messages.len() - 1;
+        let want = if last {
+            Continuation::Complete
+        } else {
+            Continuation::More
+        };
+        assert_eq!(flag, Some(want), "message {i}");
+        assert_eq!(parser.buffered(), 0, "message {i} is one whole chunk");
+        next = got.len() as u64 + 1;
+        if !last {
+            // Full: no byte more would have fitted.
+            assert!(message.len() > LIMIT - 64, "message {i}: {}", message.len());
+        }
+    }
+    assert_eq!(got, body);
+    assert!(messages.len() > body.len() / LIMIT);
+    assert!(out.is_empty());
+    assert_eq!(out.queued(), 0);
+}
+
+#[test]
+fn a_chunk_exactly_filling_its_last_part_ends_there() {
+    // Find the body size that fills the first part exactly: then the chunk
+    // ends with `$` in that part, with no empty part after it.
+    let mut ids = IdGenerator::from_seed([2; 32]);
+    let mut probe = Output {
+        max_chunk: Some(2048),
+        ..Output::default()
+    };
+    probe.open(1, stream(1, 100_000));
+    probe.push_body(1, Bytes::from(vec![b'~'; 100_000]));
+    probe.end(1, Continuation::Complete);
+    let first = messages(&mut probe, &mut ids).remove(0);
+    let room = first.iter().filter(|&&b| b == b'~').count();
+    assert!(room > 1500, "{room}");
+    // The same head length: a total with as many digits.
+    let size = room as u64;
+    let mut ids = IdGenerator::from_seed([2; 32]);
+    let mut out = Output {
+        max_chunk: Some(2048 - (100_000u64.to_string().len() - size.to_string().len()) * 2),
+        ..Output::default()
+    };
+    out.open(1, stream(1, size));
+    out.push_body(1, Bytes::from(vec![b'y'; room]));
+    out.end(1, Continuation::Complete);
+    let all = messages(&mut out, &mut ids);
+    let sizes: Vec<usize> = all.iter().map(Vec::len).collect();
+    assert_eq!(all.len(), 1, "one chunk: {sizes:?}");
+    assert!(all[0].ends_with(b"$\r\n"));
 }
 
 #[test]
