@@ -8,9 +8,8 @@
 //! end-line search where the previous read stopped (see `end_line.rs`).
 
 use bytes::{Buf, Bytes, BytesMut};
-use memchr::memmem::Finder;
 
-use crate::wire::end_line::{END_LINE_PREFIX, EndLineScanner, Scan, Tid};
+use crate::wire::end_line::{EndLineScanner, Scan, Tid, end_line_finder};
 use crate::wire::head::{Line, Span};
 use crate::wire::head_parse::{self, HeadParts, PathCache};
 use crate::wire::{
@@ -126,7 +125,6 @@ pub struct Parser {
     /// An end-line found together with the last body piece.
     pending_end: Option<Continuation>,
     failed: Option<ParseError>,
-    end_finder: Finder<'static>,
     /// Paths of recent heads, to skip parsing the same ones again.
     paths: PathCache,
 }
@@ -145,7 +143,6 @@ impl Parser {
             lines: Vec::new(),
             pending_end: None,
             failed: None,
-            end_finder: Finder::new(END_LINE_PREFIX),
             paths: PathCache::default(),
         }
     }
@@ -616,7 +613,7 @@ impl Parser {
     }
 
     fn read_body(&mut self, mut body: BodyState) -> Result<Option<Event>, ParseError> {
-        let scan = body.scanner.scan(&self.buf, &self.end_finder);
+        let scan = body.scanner.scan(&self.buf, end_line_finder());
         let held = match scan {
             Scan::Found { body_len, .. } => body_len,
             Scan::Pending { safe } => safe,
@@ -666,7 +663,7 @@ impl Parser {
 
     /// Drops the body of a rejected chunk; `Ok(true)` once its end-line is gone.
     fn skip_body(&mut self, mut body: BodyState) -> Result<bool, ParseError> {
-        match body.scanner.scan(&self.buf, &self.end_finder) {
+        match body.scanner.scan(&self.buf, end_line_finder()) {
             Scan::Found {
                 body_len, line_len, ..
             } => {
