@@ -36,9 +36,12 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// and tokio-rustls; async-std and smol: async-net and futures-rustls), the
 /// same executor, TCP_NODELAY on every socket, writes of --chunk-size bytes
 /// from one shared buffer, reads of 64 KiB (the MSRP driver's read size), the
-/// same rustls settings (ring, TLS 1.3). Raw and MSRP runs alternate, 3 of
-/// each, and the median counts; connection set-up is not timed. Figures are
-/// in Gbit/s; a ratio is MSRP over raw.
+/// same rustls settings (ring, TLS 1.3). Raw and MSRP runs alternate in
+/// --repeat rounds (5 by default), and medians count: a ratio is the median
+/// of the rounds' own ratios, shown with its lowest and highest, and each
+/// kind's spread ((slowest − fastest) / median) tells whether the machine
+/// or the library varied. Connection set-up is not timed. Figures are in
+/// Gbit/s; a ratio is MSRP over raw.
 ///
 /// With --relay, the same message also goes through an in-process relay
 /// of ours (`msrp relay`) with both endpoints behind it (their relay chunk
@@ -52,9 +55,24 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// the password as for `msrp send`) uses a relay running elsewhere instead
 /// of an in-process one, so that its own memory can be watched.
 ///
-/// --json prints exactly one object:
+/// With --sessions N, instead: N sessions to one MsrpServer that runs in a
+/// child process (so that its memory is the server's alone), on
+/// --connections M connections (default N: one each; more sessions share
+/// one by RFC 4975 §5.4 connection reuse), --messages small messages in
+/// all with --window of them awaiting their 200 per session. It reports
+/// set-up time, messages per second, p50/p99 latency (from sending to the
+/// 200) and resident memory: the server's at start, with the sessions idle
+/// and at its peak, and this process's peak. --json prints one object:
+///   {"runtime":…,"sessions":N,"connections":M,"messages":N,"message_size":N,
+///    "window":N,"setup_seconds":F,"messages_per_second":F,"p50_us":N,
+///    "p99_us":N,"server_start_rss_kib":N,"server_idle_rss_kib":N,
+///    "server_peak_rss_kib":N,"server_kib_per_session":F,"client_peak_rss_kib":N}
+///
+/// --json (throughput) prints exactly one object:
 ///   {"runtime":"tokio","bytes":N,"chunk_size":N,"raw_tcp_gbps":F,"msrp_tcp_gbps":F,
-///    "tcp_ratio":F,"raw_tls_gbps":F,"msrp_tls_gbps":F,"tls_ratio":F}
+///    "tcp_ratio":F,"raw_tls_gbps":F,"msrp_tls_gbps":F,"tls_ratio":F,"runs":N,
+///    "tcp_ratio_min":F,"tcp_ratio_max":F,"tls_ratio_min":F,"tls_ratio_max":F,
+///    "raw_tcp_spread":F,"msrp_tcp_spread":F,"raw_tls_spread":F,"msrp_tls_spread":F}
 #[derive(Debug, Args)]
 #[command(
     verbatim_doc_comment,
@@ -72,6 +90,13 @@ pub(crate) struct BenchArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+
+    /// Rounds of measurements: each round runs every kind once, in turn,
+    /// and the figures are the medians over the rounds; a ratio is the
+    /// median of the rounds' own ratios (raw and MSRP of one round ran side
+    /// by side, so that a slow moment of the machine counts against both).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    repeat: u32,
 
     /// Also through an in-process relay of ours, both endpoints behind it.
     #[arg(long)]
@@ -151,8 +176,6 @@ impl Job for BenchArgs {
     }
 }
 
-/// Runs of each kind; the median is reported.
-const RUNS: usize = 3;
 /// Read buffer of the raw receivers: the MSRP driver reads 64 KiB at once.
 const READ_SIZE: usize = 64 * 1024;
 
@@ -167,6 +190,20 @@ struct Report {
     raw_tls_gbps: f64,
     msrp_tls_gbps: f64,
     tls_ratio: f64,
+    /// Rounds measured.
+    runs: u32,
+    /// The lowest and highest of the rounds' own ratios.
+    tcp_ratio_min: f64,
+    tcp_ratio_max: f64,
+    tls_ratio_min: f64,
+    tls_ratio_max: f64,
+    /// How much each kind varied over the rounds: (slowest − fastest) /
+    /// median. Raw runs varying as much as MSRP runs put the noise in the
+    /// machine, not in the library.
+    raw_tcp_spread: f64,
+    msrp_tcp_spread: f64,
+    raw_tls_spread: f64,
+    msrp_tls_spread: f64,
     /// Through the in-process relay (`--relay`), and over direct MSRP.
     #[serde(skip_serializing_if = "Option::is_none")]
     relay_tcp_gbps: Option<f64>,
@@ -235,11 +272,12 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
     let verbose = !args.json && std::io::stderr().is_terminal();
     let gbps = |d: Duration| args.bytes as f64 * 8.0 / d.as_secs_f64() / 1e9;
 
+    let runs = args.repeat;
     let mut results = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
     let mut relayed = [Vec::new(), Vec::new()];
-    for run in 0..RUNS {
+    for run in 0..runs {
         if verbose {
-            eprintln!("run {} of {RUNS}...", run + 1);
+            eprintln!("round {} of {runs}...", run + 1);
         }
         let (n, c) = (args.bytes, args.chunk_size);
         results[0].push(raw(&rt, None, n, &block).await?);
@@ -253,22 +291,41 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
             relayed[1].push(msrp(&rt, Some(&tls), n, &block, c, Some(relay)).await?);
         }
     }
-    let [raw_tcp, msrp_tcp, raw_tls, msrp_tls] = results.map(|r| gbps(median(r)));
+    // Each round's ratio: raw over MSRP time is MSRP over raw throughput.
+    let ratios = |raw: &[Duration], msrp: &[Duration]| -> Vec<f64> {
+        raw.iter()
+            .zip(msrp)
+            .map(|(r, m)| r.as_secs_f64() / m.as_secs_f64())
+            .collect()
+    };
+    let tcp_ratios = Spread::of(ratios(&results[0], &results[1]));
+    let tls_ratios = Spread::of(ratios(&results[2], &results[3]));
+    let [raw_tcp, msrp_tcp, raw_tls, msrp_tls] =
+        results.map(|r| Spread::of(r.iter().map(|d| gbps(*d)).collect()));
     let [relay_tcp, relay_tls] = relayed.map(|r| (!r.is_empty()).then(|| gbps(median(r))));
     let report = Report {
         runtime: rt.name(),
         bytes: args.bytes,
         chunk_size: args.chunk_size,
-        raw_tcp_gbps: round(raw_tcp),
-        msrp_tcp_gbps: round(msrp_tcp),
-        tcp_ratio: round(msrp_tcp / raw_tcp),
-        raw_tls_gbps: round(raw_tls),
-        msrp_tls_gbps: round(msrp_tls),
-        tls_ratio: round(msrp_tls / raw_tls),
+        raw_tcp_gbps: round(raw_tcp.median),
+        msrp_tcp_gbps: round(msrp_tcp.median),
+        tcp_ratio: round(tcp_ratios.median),
+        raw_tls_gbps: round(raw_tls.median),
+        msrp_tls_gbps: round(msrp_tls.median),
+        tls_ratio: round(tls_ratios.median),
+        runs,
+        tcp_ratio_min: round(tcp_ratios.min),
+        tcp_ratio_max: round(tcp_ratios.max),
+        tls_ratio_min: round(tls_ratios.min),
+        tls_ratio_max: round(tls_ratios.max),
+        raw_tcp_spread: round(raw_tcp.relative()),
+        msrp_tcp_spread: round(msrp_tcp.relative()),
+        raw_tls_spread: round(raw_tls.relative()),
+        msrp_tls_spread: round(msrp_tls.relative()),
         relay_tcp_gbps: relay_tcp.map(round),
-        relay_tcp_ratio: relay_tcp.map(|r| round(r / msrp_tcp)),
+        relay_tcp_ratio: relay_tcp.map(|r| round(r / msrp_tcp.median)),
         relay_tls_gbps: relay_tls.map(round),
-        relay_tls_ratio: relay_tls.map(|r| round(r / msrp_tls)),
+        relay_tls_ratio: relay_tls.map(|r| round(r / msrp_tls.median)),
         relay_peak_queued_bytes: relay.as_ref().map(|r| r.stats().peak_queued_bytes),
     };
     if args.json {
@@ -281,18 +338,34 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
 
 fn print_table(r: &Report) {
     println!(
-        "msrp bench: {} in one message, {} chunks, median of {RUNS} runs (Gbit/s)",
+        "msrp bench: {} in one message, {} chunks, median of {} rounds (Gbit/s)",
         human_bytes(r.bytes),
-        human_bytes(r.chunk_size as u64)
-    );
-    println!("       {:>9} {:>9} {:>7}", "raw", "MSRP", "ratio");
-    println!(
-        "TCP    {:>9.2} {:>9.2} {:>7.2}",
-        r.raw_tcp_gbps, r.msrp_tcp_gbps, r.tcp_ratio
+        human_bytes(r.chunk_size as u64),
+        r.runs
     );
     println!(
-        "TLS    {:>9.2} {:>9.2} {:>7.2}",
-        r.raw_tls_gbps, r.msrp_tls_gbps, r.tls_ratio
+        "       {:>9} {:>9} {:>7}   {:>11}   {:>6} {:>6}",
+        "raw", "MSRP", "ratio", "ratio range", "spread", "(raw, MSRP)"
+    );
+    println!(
+        "TCP    {:>9.2} {:>9.2} {:>7.2}   {:>5.2}–{:<5.2}   {:>6.2} {:>6.2}",
+        r.raw_tcp_gbps,
+        r.msrp_tcp_gbps,
+        r.tcp_ratio,
+        r.tcp_ratio_min,
+        r.tcp_ratio_max,
+        r.raw_tcp_spread,
+        r.msrp_tcp_spread
+    );
+    println!(
+        "TLS    {:>9.2} {:>9.2} {:>7.2}   {:>5.2}–{:<5.2}   {:>6.2} {:>6.2}",
+        r.raw_tls_gbps,
+        r.msrp_tls_gbps,
+        r.tls_ratio,
+        r.tls_ratio_min,
+        r.tls_ratio_max,
+        r.raw_tls_spread,
+        r.msrp_tls_spread
     );
     if let (Some(tcp), Some(tcp_ratio), Some(tls), Some(tls_ratio)) = (
         r.relay_tcp_gbps,
@@ -324,6 +397,39 @@ pub(crate) fn human_bytes(n: u64) -> String {
 
 fn round(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+/// The median, lowest and highest of a set of figures.
+struct Spread {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Spread {
+    fn of(mut values: Vec<f64>) -> Self {
+        values.sort_by(f64::total_cmp);
+        let n = values.len();
+        let median = match n {
+            0 => 0.0,
+            n if n % 2 == 1 => values[n / 2],
+            n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+        };
+        Self {
+            median,
+            min: values.first().copied().unwrap_or(0.0),
+            max: values.last().copied().unwrap_or(0.0),
+        }
+    }
+
+    /// (highest − lowest) / median.
+    fn relative(&self) -> f64 {
+        if self.median > 0.0 {
+            (self.max - self.min) / self.median
+        } else {
+            0.0
+        }
+    }
 }
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -532,6 +638,16 @@ mod tests {
             changed[i] ^= 1;
             assert_ne!(touch(&changed), base, "byte {i}");
         }
+    }
+
+    #[test]
+    fn spread_takes_the_middle_and_the_ends() {
+        let odd = Spread::of(vec![3.0, 1.0, 2.0]);
+        assert_eq!((odd.median, odd.min, odd.max), (2.0, 1.0, 3.0));
+        assert!((odd.relative() - 1.0).abs() < 1e-9);
+        let even = Spread::of(vec![4.0, 1.0, 2.0, 3.0]);
+        assert_eq!(even.median, 2.5);
+        assert_eq!(Spread::of(vec![5.0]).relative(), 0.0);
     }
 
     #[test]

@@ -23,7 +23,7 @@ fn demo_exchanges_chat_and_a_file_and_sums_up() {
 
 #[test]
 fn bench_json_has_every_field() {
-    let (stdout, stderr, code) = run(&["bench", "--bytes", "8388608", "--json"]);
+    let (stdout, stderr, code) = run(&["bench", "--bytes", "8388608", "--repeat", "3", "--json"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -37,6 +37,15 @@ fn bench_json_has_every_field() {
         "raw_tls_gbps",
         "msrp_tls_gbps",
         "tls_ratio",
+        "runs",
+        "tcp_ratio_min",
+        "tcp_ratio_max",
+        "tls_ratio_min",
+        "tls_ratio_max",
+        "raw_tcp_spread",
+        "msrp_tcp_spread",
+        "raw_tls_spread",
+        "msrp_tls_spread",
     ];
     assert_eq!(report.as_object().unwrap().len(), keys.len(), "{stdout}");
     // Exactly these keys, in this order, in the printed text.
@@ -52,9 +61,22 @@ fn bench_json_has_every_field() {
     assert_eq!(report["runtime"], "tokio");
     assert_eq!(report["bytes"], 8_388_608);
     assert_eq!(report["chunk_size"], 65536);
-    for key in &keys[3..] {
+    assert_eq!(report["runs"], 3);
+    for key in &keys[3..9] {
         let value = report[key].as_f64().unwrap();
         assert!(value > 0.0, "{key} = {value}");
+    }
+    for kind in ["tcp", "tls"] {
+        let [min, ratio, max] = [
+            format!("{kind}_ratio_min"),
+            format!("{kind}_ratio"),
+            format!("{kind}_ratio_max"),
+        ]
+        .map(|k| report[&k].as_f64().unwrap());
+        assert!(0.0 < min && min <= ratio && ratio <= max, "{stdout}");
+    }
+    for key in &keys[14..] {
+        assert!(report[key].as_f64().unwrap() >= 0.0, "{key} in {stdout}");
     }
 }
 
