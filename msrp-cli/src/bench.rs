@@ -62,8 +62,11 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// all with --window of them awaiting their 200 per session. It reports
 /// set-up time, messages per second, p50/p99 latency (from sending to the
 /// 200) and resident memory: the server's at start, with the sessions idle
-/// and at its peak, and this process's peak. --json prints one object:
-///   {"runtime":…,"sessions":N,"connections":M,"messages":N,"message_size":N,
+/// and at its peak, and this process's peak. With --relay, the callers
+/// are behind an in-process relay of ours (in this process), on M relay
+/// connections, and the relay connects on to the server. --json prints
+/// one object:
+///   {"runtime":…,"sessions":N,"connections":M,"relay":B,"messages":N,"message_size":N,
 ///    "window":N,"setup_seconds":F,"messages_per_second":F,"p50_us":N,
 ///    "p99_us":N,"server_start_rss_kib":N,"server_idle_rss_kib":N,
 ///    "server_peak_rss_kib":N,"server_kib_per_session":F,"client_peak_rss_kib":N}
@@ -98,7 +101,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
 
-    /// Also through an in-process relay of ours, both endpoints behind it.
+    /// Also through an in-process relay of ours, both endpoints behind it
+    /// (with --sessions: the callers behind it).
     #[arg(long)]
     relay: bool,
 
@@ -128,7 +132,7 @@ pub(crate) struct BenchArgs {
     /// Instead of throughput: this many sessions to one MsrpServer running in
     /// a child process, small messages answered with 200s; reports set-up
     /// time, messages per second, latency percentiles and memory.
-    #[arg(long, value_name = "N", conflicts_with_all = ["relay_sessions", "relay"])]
+    #[arg(long, value_name = "N", conflicts_with = "relay_sessions")]
     sessions: Option<usize>,
 
     /// With --sessions: the connections they share (default: one each).
@@ -232,6 +236,7 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
                 .map_or_else(|| bench_sessions::default_window(sessions), |w| w as usize),
             message_size: usize::try_from(args.message_size)
                 .map_err(|_| CliError::usage("--message-size is too large"))?,
+            relay: args.relay,
         };
         return bench_sessions::run(rt, bench, args.json).await;
     }

@@ -15,11 +15,15 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures_channel::mpsc;
 use futures_util::stream::{self, FuturesUnordered, StreamExt};
-use msrp_endpoint::{ConnectorDirect, EndpointConfig, MsrpServer, Runtime, Session, Transport};
+use msrp_endpoint::{
+    ConnectorDirect, ConnectorRelay, EndpointConfig, MsrpServer, RelayConnection, Runtime, Session,
+    Transport,
+};
 use msrp_proto::MsrpUri;
 use msrp_proto::connection::{Outcome, OutgoingMessage};
 use serde::{Deserialize, Serialize};
 
+use crate::bench_relay::InProcessRelay;
 use crate::error::CliError;
 use crate::runtime::{self, RuntimeArg};
 
@@ -38,6 +42,9 @@ pub(crate) struct SessionsBench {
     pub(crate) messages: usize,
     pub(crate) window: usize,
     pub(crate) message_size: usize,
+    /// Through an in-process relay of ours: the sessions' callers are
+    /// behind it, on `connections` relay connections.
+    pub(crate) relay: bool,
 }
 
 /// The server's memory, as the child reports it.
@@ -52,6 +59,7 @@ struct Report {
     runtime: &'static str,
     sessions: usize,
     connections: usize,
+    relay: bool,
     messages: usize,
     message_size: usize,
     window: usize,
@@ -88,8 +96,16 @@ pub(crate) async fn run<R: Runtime>(
     let start_memory = server.memory()?;
     let paths = server.paths.clone();
 
+    let relay = if bench.relay {
+        Some(InProcessRelay::start(&rt, None).await?)
+    } else {
+        None
+    };
     let setup = Instant::now();
-    let sessions = set_up(&rt, &paths, bench.connections).await?;
+    let sessions = match &relay {
+        Some(relay) => set_up_relayed(&rt, relay, &paths, bench.connections).await?,
+        None => set_up(&rt, &paths, bench.connections).await?,
+    };
     let setup = setup.elapsed();
     let idle_memory = server.memory()?;
 
@@ -111,6 +127,7 @@ pub(crate) async fn run<R: Runtime>(
     let elapsed = started.elapsed();
     let peak = server.memory()?;
     server.finish();
+    drop(relay);
 
     latencies.sort_unstable();
     let percentile = |p: f64| {
@@ -121,6 +138,7 @@ pub(crate) async fn run<R: Runtime>(
         runtime: rt.name(),
         sessions: bench.sessions,
         connections: bench.connections,
+        relay: bench.relay,
         messages: latencies.len(),
         message_size: bench.message_size,
         window: bench.window,
@@ -145,8 +163,13 @@ pub(crate) async fn run<R: Runtime>(
 }
 
 fn print_table(r: &Report) {
+    let through = if r.relay {
+        " through an in-process relay"
+    } else {
+        ""
+    };
     println!(
-        "msrp bench: {} sessions on {} connections to one MsrpServer ({}), {} messages of {} bytes, {} in flight per session",
+        "msrp bench: {} sessions on {} connections{through} to one MsrpServer ({}), {} messages of {} bytes, {} in flight per session",
         r.sessions, r.connections, r.runtime, r.messages, r.message_size, r.window
     );
     println!("set-up          {:>10.3} s", r.setup_seconds);
@@ -215,6 +238,54 @@ async fn set_up<R: Runtime>(
             ))
         })?;
     Ok(opened.into_iter().chain(shared).map(Session::new).collect())
+}
+
+/// Binds one session to each of `paths` from behind `relay`, over
+/// `connections` authenticated relay connections (the relay connects on to
+/// the server).
+async fn set_up_relayed<R: Runtime>(
+    rt: &R,
+    relay: &InProcessRelay<R>,
+    paths: &[MsrpUri],
+    connections: usize,
+) -> Result<Vec<Session>, CliError> {
+    let failed = |e: msrp_endpoint::Error| CliError::failed(format!("through the relay: {e}"));
+    let (alice, _) = relay
+        .settings(false)
+        .ok_or_else(|| CliError::failed("the in-process relay has no TCP listener"))?;
+    let mut config = EndpointConfig::default();
+    config.protocol.max_sessions = config
+        .protocol
+        .max_sessions
+        .max(paths.len().div_ceil(connections));
+    let relays: Vec<_> = stream::iter(0..connections)
+        .map(|_| RelayConnection::connect(rt.clone(), config.clone(), &alice))
+        .buffered(SETUP_CONCURRENCY)
+        .collect()
+        .await;
+    let relays = relays
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed)?;
+    let sessions: Vec<Result<Transport, msrp_endpoint::Error>> =
+        stream::iter(paths.iter().enumerate())
+            .map(|(i, path)| {
+                let mut connector =
+                    ConnectorRelay::with_connection(relays[i % relays.len()].clone());
+                let path = [path.clone()];
+                async move {
+                    connector.prepare(None).await?;
+                    connector.complete(&path).await
+                }
+            })
+            .buffered(REUSE_CONCURRENCY)
+            .collect()
+            .await;
+    let sessions = sessions
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(failed)?;
+    Ok(sessions.into_iter().map(Session::new).collect())
 }
 
 /// Sends `count` messages on `session`, `window` of them awaiting their

@@ -132,3 +132,23 @@ fn bench_sessions_refuses_more_connections_than_sessions() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_sessions_through_the_in_process_relay() {
+    let (stdout, stderr, code) = run(&[
+        "bench",
+        "--sessions",
+        "10",
+        "--connections",
+        "2",
+        "--relay",
+        "--messages",
+        "200",
+        "--json",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["relay"], true);
+    assert_eq!(report["connections"], 2);
+    assert_eq!(report["messages"], 200, "every message answered 200");
+}
