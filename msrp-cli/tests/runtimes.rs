@@ -122,7 +122,7 @@ fn async_std_listen_and_async_std_send_over_tls() {
 }
 
 /// `msrp bench --runtime RT` on 8 MiB: one JSON object naming the runtime
-/// first, then the same keys as on tokio, every figure above zero.
+/// first, then the same 18 keys as on tokio, every figure above zero.
 fn bench(runtime: &str) {
     let (stdout, stderr, code) = run(&[
         "bench",
@@ -139,7 +139,7 @@ fn bench(runtime: &str) {
         stdout.starts_with(&format!("{{\"runtime\":\"{runtime}\",\"bytes\":8388608,")),
         "{stdout}"
     );
-    assert_eq!(report.as_object().unwrap().len(), 9, "{stdout}");
+    assert_eq!(report.as_object().unwrap().len(), 18, "{stdout}");
     for key in [
         "raw_tcp_gbps",
         "msrp_tcp_gbps",
