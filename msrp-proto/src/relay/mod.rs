@@ -542,7 +542,33 @@ impl Relay {
 
     /// Whether to read from `conn` now: false while what it sends has
     /// nowhere to go (backpressure), and once it is not open.
-    pub fn wants_input(&self, conn: ConnId) -> bool {
+    ///
+    /// A connection held back by a full downstream is noted there, so that
+    /// it is woken when room comes: the caller stops reading on `false`,
+    /// and nothing else would look at it again (a connection that had no
+    /// complete chunk to process when the window filled stalled for good).
+    pub fn wants_input(&mut self, conn: ConnId) -> bool {
+        if self.would_read(conn) {
+            return true;
+        }
+        let open = self
+            .conns
+            .get(&conn)
+            .is_some_and(|c| c.state == ConnState::Open && c.closing.is_none());
+        if let (true, Some(down)) = (open, self.blocked_on(conn)) {
+            if down != conn {
+                if let Some(d) = self.conns.get_mut(&down) {
+                    if !d.blocked.contains(&conn) {
+                        d.blocked.push(conn);
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// [`wants_input`](Self::wants_input) without noting anything.
+    pub(crate) fn would_read(&self, conn: ConnId) -> bool {
         self.conns
             .get(&conn)
             .is_some_and(|c| c.state == ConnState::Open && c.closing.is_none())

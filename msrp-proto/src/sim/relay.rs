@@ -444,7 +444,7 @@ impl RelayNet {
             }
         };
         for peer in &self.peers {
-            if self.relay.wants_input(peer.conn)
+            if self.relay.would_read(peer.conn)
                 || self.relay.conn_state(peer.conn) == ConnState::Closed
             {
                 consider(peer.to_relay.front().map(|(t, _)| *t));
