@@ -18,7 +18,7 @@
 //! and end-line: a chunk of any size from a TCP sender is re-chunked
 //! (RFC 4976 §6.4.1) into parts that fit.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -159,6 +159,12 @@ pub(crate) struct Output {
     control: VecDeque<Bytes>,
     /// By id: ids grow, so this is creation order.
     streams: BTreeMap<u64, Stream>,
+    /// The ids of `streams` by upstream connection, oldest first: only the
+    /// oldest of an upstream may go (scanning `streams` for an older one
+    /// made many chunks in flight cost quadratic time).
+    by_upstream: HashMap<ConnId, VecDeque<u64>>,
+    /// How many of `streams` have not started.
+    unstarted: usize,
     ready: VecDeque<u64>,
     current: Option<u64>,
     /// Body bytes of the current stream since it became current.
@@ -177,6 +183,8 @@ impl Default for Output {
         Self {
             control: VecDeque::new(),
             streams: BTreeMap::new(),
+            by_upstream: HashMap::new(),
+            unstarted: 0,
             ready: VecDeque::new(),
             current: None,
             since_switch: 0,
@@ -202,7 +210,7 @@ impl Output {
     /// Forwarded chunks none of which went out yet (those that did are
     /// counted by their transactions).
     pub(crate) fn unstarted(&self) -> usize {
-        self.streams.values().filter(|s| !s.started).count()
+        self.unstarted
     }
 
     pub(crate) fn push_frame(&mut self, frame: Bytes) {
@@ -211,7 +219,41 @@ impl Output {
     }
 
     pub(crate) fn open(&mut self, id: u64, stream: Stream) {
-        self.streams.insert(id, stream);
+        if !stream.started {
+            self.unstarted += 1;
+        }
+        self.by_upstream
+            .entry(stream.upstream)
+            .or_default()
+            .push_back(id);
+        if let Some(old) = self.streams.insert(id, stream) {
+            // Ids are never reused; should one be, forget the old stream.
+            self.forget(id, &old);
+        }
+    }
+
+    /// Takes stream `id` out of every index.
+    fn remove_stream(&mut self, id: u64) -> Option<Stream> {
+        let stream = self.streams.remove(&id)?;
+        self.forget(id, &stream);
+        Some(stream)
+    }
+
+    fn forget(&mut self, id: u64, stream: &Stream) {
+        if !stream.started {
+            self.unstarted -= 1;
+        }
+        if let Some(ids) = self.by_upstream.get_mut(&stream.upstream) {
+            if let Some(at) = ids.iter().position(|&i| i == id) {
+                ids.remove(at);
+            }
+            if ids.is_empty() {
+                self.by_upstream.remove(&stream.upstream);
+            }
+        }
+        if stream.queued {
+            self.ready.retain(|&r| r != id);
+        }
     }
 
     pub(crate) fn has_stream(&self, id: u64) -> bool {
@@ -249,8 +291,7 @@ impl Output {
         s.pending.clear();
         s.pending_len = 0;
         if !s.started {
-            self.streams.remove(&id);
-            self.ready.retain(|&r| r != id);
+            self.remove_stream(id);
             return;
         }
         s.ended = Some(Continuation::Aborted);
@@ -286,10 +327,7 @@ impl Output {
         let Some(s) = self.streams.get(&id) else {
             return false;
         };
-        !self
-            .streams
-            .range(..id)
-            .any(|(_, older)| older.upstream == s.upstream)
+        self.by_upstream.get(&s.upstream).and_then(VecDeque::front) == Some(&id)
     }
 
     /// Whether a stream from an upstream other than `upstream` waits.
@@ -321,9 +359,6 @@ impl Output {
         quantum: usize,
         max_piece: usize,
     ) -> Option<Transmit> {
-        // Streams whose ready mark went stale (aborted and dropped) are
-        // skipped by `pop_ready`; drop them from the queue as we go.
-        self.ready.retain(|id| self.streams.contains_key(id));
         if let Some(current) = self.current {
             return self.poll_current(current, quantum, max_piece);
         }
@@ -355,11 +390,13 @@ impl Output {
             return Some(self.finish(id, flag));
         }
         let frame_waits = !self.control.is_empty();
-        let others = frame_waits || self.others_ready(upstream);
+        // Whether other streams wait is asked only when it matters (it
+        // looks at every ready stream).
         let cut = sent > 0
             && (full
                 || (frame_waits && (sent >= MIN_PART || stalled))
-                || (others && (stalled || self.since_switch >= quantum)));
+                || ((stalled || self.since_switch >= quantum)
+                    && (frame_waits || self.others_ready(upstream))));
         if cut {
             return Some(self.interrupt(id));
         }
@@ -414,7 +451,10 @@ impl Output {
     fn start_part(&mut self, id: u64, ids: &mut IdGenerator) -> Option<Transmit> {
         let tid = ids.transaction_id();
         let s = self.streams.get_mut(&id)?;
-        s.started = true;
+        if !s.started {
+            s.started = true;
+            self.unstarted -= 1;
+        }
         self.notes.push(Note::PartStarted {
             tid: tid.clone(),
             start: s.next,
@@ -438,7 +478,7 @@ impl Output {
                 last: s.next.saturating_sub(1),
                 flag,
             });
-            self.streams.remove(&id);
+            self.remove_stream(id);
             self.current = None;
             return Some(Transmit {
                 data: Bytes::from(frame),
@@ -484,7 +524,7 @@ impl Output {
     fn finish(&mut self, id: u64, flag: Continuation) -> Transmit {
         self.current = None;
         self.since_switch = 0;
-        let part = self.streams.remove(&id).and_then(|s| s.part);
+        let part = self.remove_stream(id).and_then(|s| s.part);
         let Some(part) = part else {
             return Transmit {
                 data: Bytes::new(),
