@@ -166,6 +166,25 @@ struct Prepared<R: Runtime> {
     agreed: Option<Agreement>,
 }
 
+impl<R: Runtime> Prepared<R> {
+    /// The link and what was agreed, for `start`: from the peer's answer
+    /// to this side's offer, or from the answer this side gave.
+    fn agree(
+        prepared: Option<Self>,
+        remote: &MsrpMedia,
+    ) -> Result<(Link<R>, Agreement), TransferError> {
+        let Some(prepared) = prepared else {
+            return Err(TransferError::Order("call offer or answer before start"));
+        };
+        let agreed = match (&prepared.offer, prepared.agreed) {
+            (Some(offer), _) => accept_answer(offer, remote)?,
+            (None, Some(agreed)) => agreed,
+            (None, None) => return Err(TransferError::Order("nothing was offered or answered")),
+        };
+        Ok((prepared.link, agreed))
+    }
+}
+
 /// Prepares the link for an offer: this side connects once it has the
 /// answer (`a=setup:active`).
 async fn offer_link<R: Runtime>(
@@ -352,15 +371,8 @@ impl<R: Runtime> FileSender<R> {
     /// or the offer this side answered): connects or waits, binds, and
     /// sends the file in a task of its own.
     pub async fn start(self, remote: &MsrpMedia) -> Result<Transfer, TransferError> {
-        let Some(prepared) = self.prepared else {
-            return Err(TransferError::Order("call offer or answer before start"));
-        };
-        let agreed = match (&prepared.offer, prepared.agreed) {
-            (Some(offer), _) => accept_answer(offer, remote)?,
-            (None, Some(agreed)) => agreed,
-            (None, None) => return Err(TransferError::Order("nothing was offered or answered")),
-        };
-        let session = complete(prepared.link, remote).await?;
+        let (link, agreed) = Prepared::agree(self.prepared, remote)?;
+        let session = complete(link, remote).await?;
         let plan = SendPlan {
             path: self.path,
             info: self.info,
@@ -720,16 +732,9 @@ impl<R: Runtime> FileReceiver<R> {
     /// offer, or the offer this side answered): connects or waits, binds,
     /// and receives the file in a task of its own.
     pub async fn start(self, remote: &MsrpMedia) -> Result<Transfer, TransferError> {
-        let Some(prepared) = self.prepared else {
-            return Err(TransferError::Order("call offer or answer before start"));
-        };
-        let agreed = match (&prepared.offer, prepared.agreed) {
-            (Some(offer), _) => accept_answer(offer, remote)?,
-            (None, Some(agreed)) => agreed,
-            (None, None) => return Err(TransferError::Order("nothing was offered or answered")),
-        };
+        let (link, agreed) = Prepared::agree(self.prepared, remote)?;
         let disk = Disk::start(self.options.out_dir.clone(), self.options.checkpoint)?;
-        let session = complete(prepared.link, remote).await?;
+        let session = complete(link, remote).await?;
         let plan = ReceivePlan {
             options: self.options,
             agreed,

@@ -98,16 +98,8 @@ impl ClientHandshake {
         self.buf.extend_from_slice(bytes);
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut headers);
-        let len = match response.parse(&self.buf) {
-            Ok(httparse::Status::Complete(len)) if len <= self.limit => len,
-            Ok(httparse::Status::Complete(_)) => {
-                return Err(WsError::HandshakeTooLarge(self.limit));
-            }
-            Ok(httparse::Status::Partial) if self.buf.len() >= self.limit => {
-                return Err(WsError::HandshakeTooLarge(self.limit));
-            }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(WsError::Malformed(e.to_string())),
+        let Some(len) = head_len(response.parse(&self.buf), self.buf.len(), self.limit)? else {
+            return Ok(None);
         };
         let status = response.code.unwrap_or(0);
         if status != 101 {
@@ -177,16 +169,8 @@ impl ServerHandshake {
         self.buf.extend_from_slice(bytes);
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut request = httparse::Request::new(&mut headers);
-        let len = match request.parse(&self.buf) {
-            Ok(httparse::Status::Complete(len)) if len <= self.limit => len,
-            Ok(httparse::Status::Complete(_)) => {
-                return Err(WsError::HandshakeTooLarge(self.limit));
-            }
-            Ok(httparse::Status::Partial) if self.buf.len() >= self.limit => {
-                return Err(WsError::HandshakeTooLarge(self.limit));
-            }
-            Ok(httparse::Status::Partial) => return Ok(None),
-            Err(e) => return Err(WsError::Malformed(e.to_string())),
+        let Some(len) = head_len(request.parse(&self.buf), self.buf.len(), self.limit)? else {
+            return Ok(None);
         };
         if request.method != Some("GET") {
             return Err(WsError::NotUpgrade("the method is not GET"));
@@ -347,6 +331,22 @@ pub fn refusal_for(err: &WsError) -> Vec<u8> {
     answer
 }
 
+/// The length of a complete HTTP head within `limit` bytes; `None` while
+/// more is needed; an error for a head over the limit (complete or not)
+/// or one that is not HTTP.
+fn head_len(
+    parsed: Result<httparse::Status<usize>, httparse::Error>,
+    buffered: usize,
+    limit: usize,
+) -> Result<Option<usize>, WsError> {
+    match parsed {
+        Ok(httparse::Status::Complete(len)) if len <= limit => Ok(Some(len)),
+        Ok(httparse::Status::Partial) if buffered < limit => Ok(None),
+        Ok(_) => Err(WsError::HandshakeTooLarge(limit)),
+        Err(e) => Err(WsError::Malformed(e.to_string())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -470,6 +470,36 @@ mod tests {
             matches!(result, Err(WsError::HandshakeTooLarge(64))),
             "{result:?}"
         );
+    }
+
+    /// A head of exactly the limit is taken; one byte more is refused,
+    /// whether it is complete or still partial at the limit.
+    #[test]
+    fn a_head_at_the_limit_is_taken_and_one_byte_more_is_not() {
+        let head = b"HTTP/1.1 200 OK\r\n\r\n";
+        let limit = head.len();
+        let parse = |bytes: &[u8]| {
+            let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+            httparse::Response::new(&mut headers).parse(bytes)
+        };
+        assert!(matches!(head_len(parse(head), limit, limit), Ok(Some(n)) if n == limit));
+        assert!(matches!(
+            head_len(parse(head), limit, limit - 1),
+            Err(WsError::HandshakeTooLarge(_))
+        ));
+        let partial = &head[..limit - 2];
+        assert!(matches!(
+            head_len(parse(partial), partial.len(), limit),
+            Ok(None)
+        ));
+        assert!(matches!(
+            head_len(parse(partial), partial.len(), partial.len()),
+            Err(WsError::HandshakeTooLarge(_))
+        ));
+        assert!(matches!(
+            head_len(parse(b"\x00garbage\r\n\r\n"), 12, limit),
+            Err(WsError::Malformed(_))
+        ));
     }
 
     fn request(protocols: Option<&str>, version: &str) -> Vec<u8> {
