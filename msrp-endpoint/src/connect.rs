@@ -76,6 +76,12 @@ pub struct EndpointConfig {
     /// Incoming items buffered per session before the connection stops
     /// reading. Default 64.
     pub event_capacity: usize,
+    /// Body bytes buffered per session (in [`Incoming`](crate::Incoming)
+    /// items not yet taken) before the connection stops reading; a single
+    /// item always goes. Default 256 KiB: a reader that keeps up takes the
+    /// bytes while they are still in the CPU's caches, and the connection
+    /// can reuse its read buffers.
+    pub event_bytes: usize,
     /// The host of local URIs this side makes up when none is given.
     /// Default `127.0.0.1`.
     pub local_host: String,
@@ -100,6 +106,7 @@ impl Default for EndpointConfig {
             receive_mode: ReceiveMode::Stream,
             nicknames: false,
             event_capacity: 64,
+            event_bytes: 256 * 1024,
             local_host: "127.0.0.1".into(),
             max_unbound_connections: 64,
         }
@@ -153,6 +160,7 @@ pub(crate) fn spawn_driver<R: Runtime>(
         clock: Box::new(move || clock_rt.now()),
         policy,
         event_capacity: config.event_capacity,
+        event_bytes: config.event_bytes,
         label,
     });
     if let Some(command) = first {

@@ -35,6 +35,7 @@ use msrp_proto::wire::Chunk;
 use tracing::{debug, trace};
 
 use crate::error::{Error, Phase};
+use crate::inbox::{InboxSender, inbox};
 use crate::runtime::{BoxIo, Timer};
 use crate::session::{ChunkResponse, Incoming, MessageUpdate, ReceivedMessage, SessionParts};
 
@@ -57,6 +58,15 @@ const READ_BLOCK: usize = 128 * 1024;
 /// out together. Counted in bytes, not reads: a TLS stream gives at most one
 /// record (16 KiB) per read.
 const READ_PER_ROUND: usize = 4 * READ_SIZE;
+/// A read at least this large means bulk data is flowing: for a while
+/// (`BULK_LINGER`), reads between chunks go straight into the connection's
+/// buffer instead of through the thread's scratch buffer, and the buffer is
+/// kept between chunks.
+const BULK_READ: usize = 16 * 1024;
+/// How long a connection counts as in bulk after its last large read.
+const BULK_LINGER: Duration = Duration::from_millis(200);
+/// The most plaintext one TLS record carries (RFC 8446 §5.1).
+const RECORD_PLAINTEXT: usize = 16 * 1024;
 /// Reads per round at most.
 const READS_PER_ROUND: usize = 16;
 /// How long what the connection handed out before the peer's end of stream
@@ -262,7 +272,9 @@ impl Direction {
 }
 
 struct SessionSink {
-    incoming: mpsc::Sender<Incoming>,
+    incoming: InboxSender,
+    /// In `Driver::unflushed`.
+    unflushed: bool,
 }
 
 /// The driver task of one connection.
@@ -276,6 +288,7 @@ pub(crate) struct Driver {
     handle: DriverHandle,
     policy: Option<Arc<dyn BindPolicy>>,
     event_capacity: usize,
+    event_bytes: usize,
 
     /// The driver task's waker, for the two below.
     task: Arc<AtomicWaker>,
@@ -310,6 +323,13 @@ pub(crate) struct Driver {
     /// Who waits for the relay's answer to AUTH.
     auth_reply: Option<oneshot::Sender<Result<(Path, Duration), Error>>>,
     held: Option<(SessionHandle, Incoming)>,
+    /// The end of stream or error a read met after it had bytes to give:
+    /// the bytes went first, this is the next read's result.
+    read_stash: Option<Poll<io::Result<usize>>>,
+    /// Until when the connection counts as in bulk (see `BULK_READ`).
+    bulk_until: Option<Instant>,
+    /// Sessions given items since their reader was last woken.
+    unflushed: Vec<SessionHandle>,
     span: tracing::Span,
 }
 
@@ -321,6 +341,7 @@ pub(crate) struct DriverSetup {
     pub(crate) clock: Box<dyn Fn() -> Instant + Send>,
     pub(crate) policy: Option<Arc<dyn BindPolicy>>,
     pub(crate) event_capacity: usize,
+    pub(crate) event_bytes: usize,
     pub(crate) label: String,
 }
 
@@ -345,6 +366,7 @@ impl Driver {
             handle: handle.clone(),
             policy: setup.policy,
             event_capacity: setup.event_capacity.max(1),
+            event_bytes: setup.event_bytes,
             read_done: false,
             eof_deferred: None,
             out: VecDeque::new(),
@@ -363,6 +385,9 @@ impl Driver {
             closing: Vec::new(),
             auth_reply: None,
             held: None,
+            read_stash: None,
+            bulk_until: None,
+            unflushed: Vec::new(),
             span: tracing::debug_span!(target: "msrp::traffic", "msrp", conn = %setup.label),
         };
         (driver, handle)
@@ -564,6 +589,19 @@ impl Driver {
     /// Hands events to their receivers; `false` when a session's channel
     /// is full (the event waits, and so does the connection's input).
     fn dispatch(&mut self, cx: &mut Context<'_>) -> bool {
+        let progress = self.dispatch_events(cx);
+        // One wake-up per session for all this round brought it (see
+        // `inbox`), also when a full queue stopped the round.
+        for session in self.unflushed.drain(..) {
+            if let Some(sink) = self.sessions.get_mut(&session) {
+                sink.unflushed = false;
+                sink.incoming.flush();
+            }
+        }
+        progress
+    }
+
+    fn dispatch_events(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
         loop {
             if let Some((session, item)) = self.held.take() {
@@ -578,7 +616,11 @@ impl Driver {
                     }
                     Some(Poll::Ready(Ok(()))) => {
                         if let Some(sink) = self.sessions.get_mut(&session) {
-                            let _ = sink.incoming.start_send(item);
+                            sink.incoming.push(item);
+                            if !sink.unflushed {
+                                sink.unflushed = true;
+                                self.unflushed.push(session);
+                            }
                         }
                     }
                     // The application dropped the session's receiver: it
@@ -825,8 +867,14 @@ impl Driver {
         let Some(config) = self.conn.session_config(session).cloned() else {
             return;
         };
-        let (tx, rx) = mpsc::channel(self.event_capacity);
-        self.sessions.insert(session, SessionSink { incoming: tx });
+        let (tx, rx) = inbox(self.event_capacity, self.event_bytes);
+        self.sessions.insert(
+            session,
+            SessionSink {
+                incoming: tx,
+                unflushed: false,
+            },
+        );
         reply(Ok(SessionParts {
             session,
             driver: self.handle.clone(),
@@ -845,54 +893,26 @@ impl Driver {
         if self.read_done || !self.conn.wants_input() || !self.readable.take() {
             return None;
         }
+        let mut read_pending = false;
+        let polled = match self.read_stash.take() {
+            Some(stashed) => stashed,
+            None => self.poll_socket(&mut read_pending),
+        };
         let now = self.now();
-        let io = &mut self.io;
-        let conn = &mut self.conn;
-        let span = &self.span;
-        let mut cx = Context::from_waker(&self.readable.waker);
-        let trace_read = |buf: &[u8]| {
-            if !buf.is_empty() && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE)
-            {
-                trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(buf));
+        if let Poll::Ready(Ok(n)) = polled {
+            if n >= BULK_READ {
+                self.bulk_until = Some(now + BULK_LINGER);
             }
-        };
-        let polled = if conn.input_idle() {
-            // Between chunks: into this thread's scratch buffer, and what
-            // came is copied into the connection. An idle connection then
-            // holds no read buffer of its own (64 KiB each made 10 000 idle
-            // connections cost over 600 MiB), and a small message costs a
-            // small copy.
-            READ_SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
-                if scratch.len() < READ_SIZE {
-                    scratch.resize(READ_SIZE, 0);
-                }
-                let polled = Pin::new(io).poll_read(&mut cx, &mut scratch[..READ_SIZE]);
-                if let Poll::Ready(Ok(n)) = polled {
-                    trace_read(&scratch[..n]);
-                    if n > 0 {
-                        conn.handle_input(now, &scratch[..n]);
-                    }
-                }
-                polled
-            })
-        } else {
-            // Within a chunk (bulk data, as a rule): straight into the
-            // parser's buffer, with no copy of what is read.
-            conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
-                match Pin::new(io).poll_read(&mut cx, buf) {
-                    Poll::Ready(Ok(n)) => {
-                        trace_read(&buf[..n]);
-                        (n, Poll::Ready(Ok(n)))
-                    }
-                    other => (0, other),
-                }
-            })
-        };
-        if conn.input_idle() {
-            conn.release_input_buffer();
         }
-        if polled.is_ready() {
+        if self.conn.input_idle() && !self.in_bulk(now) {
+            // Between chunks and no bulk data flowing: a connection that
+            // waits holds no read buffer. In bulk, not at every chunk's end:
+            // the blocks it keeps for reuse would go too, and each new one
+            // is fresh memory (see `Parser::spares`); `poll_timer` gives
+            // them back once the bulk stops.
+            self.conn.release_input_buffer();
+        }
+        if polled.is_ready() && !read_pending {
             self.readable.set();
         }
         match polled {
@@ -915,6 +935,82 @@ impl Driver {
                 Some(0)
             }
             Poll::Pending => None,
+        }
+    }
+
+    /// One read from the socket into the connection (see `poll_read`);
+    /// `read_pending` is set when the socket said "would block" after
+    /// giving some bytes.
+    fn poll_socket(&mut self, read_pending: &mut bool) -> Poll<io::Result<usize>> {
+        let now = self.now();
+        let in_bulk = self.in_bulk(now);
+        let io = &mut self.io;
+        let conn = &mut self.conn;
+        let span = &self.span;
+        let mut cx = Context::from_waker(&self.readable.waker);
+        let trace_read = |buf: &[u8]| {
+            if !buf.is_empty() && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE)
+            {
+                trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(buf));
+            }
+        };
+        if conn.input_idle() && !in_bulk {
+            // Quiet until now: into this thread's scratch buffer, and what
+            // came is copied into the connection. An idle connection then
+            // holds no read buffer of its own (64 KiB each made 10 000 idle
+            // connections cost over 600 MiB), and a small message costs a
+            // small copy. In bulk, the connection keeps its buffer (see
+            // `poll_read`) and reads on into it.
+            READ_SCRATCH.with(|scratch| {
+                let mut scratch = scratch.borrow_mut();
+                if scratch.len() < READ_SIZE {
+                    scratch.resize(READ_SIZE, 0);
+                }
+                let polled = Pin::new(io).poll_read(&mut cx, &mut scratch[..READ_SIZE]);
+                if let Poll::Ready(Ok(n)) = polled {
+                    trace_read(&scratch[..n]);
+                    if n > 0 {
+                        conn.handle_input(now, &scratch[..n]);
+                    }
+                }
+                polled
+            })
+        } else {
+            // Data flowing: straight into the parser's buffer, with no copy
+            // of what is read. A TLS stream
+            // gives one record (16 KiB at most) per read: reading on until
+            // the window is full makes one body piece of several records,
+            // and a quarter of the pieces, events and wake-ups downstream.
+            let stashed = &mut self.read_stash;
+            conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
+                let mut filled = 0;
+                let out = loop {
+                    match Pin::new(&mut *io).poll_read(&mut cx, &mut buf[filled..]) {
+                        Poll::Ready(Ok(n)) if n > 0 => {
+                            trace_read(&buf[filled..filled + n]);
+                            filled += n;
+                            if filled == buf.len() || n > RECORD_PLAINTEXT {
+                                // Full, or not a record-sized read (plain
+                                // TCP): another read would most likely
+                                // just say "would block".
+                                break Poll::Ready(Ok(filled));
+                            }
+                        }
+                        other if filled == 0 => break other,
+                        Poll::Pending => {
+                            *read_pending = true;
+                            break Poll::Ready(Ok(filled));
+                        }
+                        // The end or an error after some bytes: the bytes
+                        // now, the rest on the next read.
+                        end => {
+                            *stashed = Some(end);
+                            break Poll::Ready(Ok(filled));
+                        }
+                    }
+                };
+                (filled, out)
+            })
         }
     }
 
@@ -994,9 +1090,23 @@ impl Driver {
         Ok(progress)
     }
 
+    /// Whether large reads came lately (see `BULK_READ`).
+    fn in_bulk(&self, now: Instant) -> bool {
+        self.bulk_until.is_some_and(|until| now < until)
+    }
+
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
+        if self.bulk_until.is_some_and(|until| until <= self.now()) {
+            // The bulk stopped: a connection now quiet between chunks gives
+            // back its read buffer and the blocks kept for reuse.
+            self.bulk_until = None;
+            if self.conn.input_idle() {
+                self.conn.release_input_buffer();
+            }
+        }
         let conn_at = self.conn.poll_timeout();
-        let Some(at) = [conn_at, self.eof_deferred].into_iter().flatten().min() else {
+        let deadlines = [conn_at, self.eof_deferred, self.bulk_until];
+        let Some(at) = deadlines.into_iter().flatten().min() else {
             return false;
         };
         let now = self.now();

@@ -35,6 +35,7 @@ mod any;
 mod connect;
 mod driver;
 mod error;
+mod inbox;
 mod relay;
 mod relay_server;
 mod runtime;

@@ -26,6 +26,7 @@ use msrp_proto::wire::{ByteRange, Chunk, ChunkHead, Continuation, Method};
 
 use crate::driver::{Command, DriverHandle};
 use crate::error::{Error, gone};
+use crate::inbox::Inbox;
 use crate::seed;
 
 /// Something that arrived on a session. Which kinds arrive depends on the
@@ -139,7 +140,7 @@ pub struct ChunkResponse {
 pub(crate) struct SessionParts {
     pub(crate) session: SessionHandle,
     pub(crate) driver: DriverHandle,
-    pub(crate) incoming: mpsc::Receiver<Incoming>,
+    pub(crate) incoming: Inbox,
     pub(crate) local_path: Path,
     pub(crate) remote_path: Path,
     pub(crate) config: SessionConfig,
@@ -166,7 +167,7 @@ impl Drop for CloseOnDrop {
 /// message API.
 pub struct Transport {
     guard: CloseOnDrop,
-    incoming: mpsc::Receiver<Incoming>,
+    incoming: Inbox,
     local_path: Path,
     remote_path: Path,
     config: SessionConfig,
