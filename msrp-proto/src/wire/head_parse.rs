@@ -609,18 +609,26 @@ impl TypedHeaders {
                 pos,
             )
         };
-        let path = || match paths {
-            Some(cache) => cache.parse(&raw[field.value.range()], limits.max_path_uris),
-            None => Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris),
-        };
         let value = &raw[field.value.range()];
+        if let Some(slot) = match name {
+            HeaderName::ToPath => Some(&mut self.to_path),
+            HeaderName::FromPath => Some(&mut self.from_path),
+            HeaderName::UsePath => Some(&mut self.use_path),
+            _ => None,
+        } {
+            let path = match paths {
+                Some(cache) => cache.parse(value, limits.max_path_uris),
+                None => Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris),
+            };
+            *slot = Some(path.map_err(|e| invalid(e.into()))?);
+            return Ok(());
+        }
         // Made only for the values parsed as text.
         let text = || head.get(field.value);
         let seconds = || parse_decimal(text(), u64::from(u32::MAX)).map(|n| n as u32);
         match name {
-            HeaderName::ToPath => self.to_path = Some(path().map_err(|e| invalid(e.into()))?),
-            HeaderName::FromPath => self.from_path = Some(path().map_err(|e| invalid(e.into()))?),
-            HeaderName::UsePath => self.use_path = Some(path().map_err(|e| invalid(e.into()))?),
+            // Read above.
+            HeaderName::ToPath | HeaderName::FromPath | HeaderName::UsePath => {}
             HeaderName::MessageId if is_ident(value) => {
                 self.message_id = Some(field.value);
             }
