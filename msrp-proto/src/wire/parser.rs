@@ -68,8 +68,10 @@ struct BodyState {
     scanner: EndLineScanner,
     /// Body bytes of this chunk handed out (or dropped) so far.
     done: u64,
-    /// Largest body allowed, and the error when it is exceeded.
-    limit: Option<(u64, ParseErrorKind)>,
+    /// Whether the body is held to [`Limits::max_non_send_body`]. Only
+    /// the flag: the state moves at every step, and the limit and its
+    /// error tripled its size.
+    non_send: bool,
 }
 
 /// A streaming MSRP chunk parser: bytes in, [`Event`]s out.
@@ -531,15 +533,7 @@ impl Parser {
         plain: bool,
     ) -> Result<Option<Event>, ParseError> {
         let tid = Tid::new(&self.buf[tid_span.range()]);
-        let limit = match &line {
-            Line::Request(Method::Send) => None,
-            _ => Some((
-                self.limits.max_non_send_body as u64,
-                ParseErrorKind::BodyTooLarge {
-                    limit: self.limits.max_non_send_body,
-                },
-            )),
-        };
+        let non_send = !matches!(line, Line::Request(Method::Send));
         let start_line_len = self.lines.first().map_or(head_len, |s| s.start as usize);
         let head_offset = self.offset;
         // One split for the head and the line after it (blank, or a
@@ -577,7 +571,7 @@ impl Parser {
         let body = BodyState {
             scanner,
             done: 0,
-            limit,
+            non_send,
         };
         match (head, bodiless_flag) {
             (Ok(head), Some(flag)) => {
@@ -605,9 +599,17 @@ impl Parser {
                 limit: self.limits.max_chunk,
             },
         ));
-        match (&body.limit, whole) {
-            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a.clone() } else { b }),
-            (Some(a), None) => Some(a.clone()),
+        let non_send = body.non_send.then(|| {
+            (
+                self.limits.max_non_send_body as u64,
+                ParseErrorKind::BodyTooLarge {
+                    limit: self.limits.max_non_send_body,
+                },
+            )
+        });
+        match (non_send, whole) {
+            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (a, None) => a,
             (None, b) => b,
         }
     }
