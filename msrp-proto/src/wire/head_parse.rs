@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
-use crate::ident::is_ident;
+use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::path::Path;
 use crate::uri::UriError;
 use crate::wire::head::{Field, Fields, HeadData, Line, Parsed, Span};
@@ -46,8 +46,17 @@ pub(crate) fn parse_start_line(line: &[u8]) -> Result<(Span, Line), Fault> {
         .strip_prefix(PROTOCOL_PREFIX)
         .ok_or((ParseErrorKind::NotMsrp, 0))?;
     let tid_start = PROTOCOL_PREFIX.len();
-    let tid_len = rest.iter().position(|&b| b == b' ').unwrap_or(rest.len());
-    if !is_ident(&rest[..tid_len]) {
+    // One pass finds the end of the id and checks its characters: the
+    // space after it is no `ident-char`, and an id that stops at any other
+    // byte is no `ident`.
+    let tid_len = rest
+        .iter()
+        .position(|&b| !is_ident_char(b))
+        .unwrap_or(rest.len());
+    let tid_ok = rest.get(tid_len).is_none_or(|&b| b == b' ')
+        && (IDENT_MIN_LEN..=IDENT_MAX_LEN).contains(&tid_len)
+        && rest[0].is_ascii_alphanumeric();
+    if !tid_ok {
         return Err((ParseErrorKind::TransactionId, tid_start));
     }
     let tid = Span::new(tid_start, tid_start + tid_len);
