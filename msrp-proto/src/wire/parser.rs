@@ -606,24 +606,17 @@ impl Parser {
 
     /// The most body bytes that may be held before the chunk is rejected.
     fn hold_limit(&self, body: &BodyState) -> Option<(u64, ParseErrorKind)> {
-        let whole = (self.mode == BodyMode::Whole).then_some((
-            self.limits.max_chunk as u64,
-            ParseErrorKind::ChunkTooLarge {
-                limit: self.limits.max_chunk,
-            },
-        ));
-        let non_send = body.non_send.then(|| {
-            (
-                self.limits.max_non_send_body as u64,
-                ParseErrorKind::BodyTooLarge {
-                    limit: self.limits.max_non_send_body,
-                },
-            )
-        });
-        match (non_send, whole) {
-            (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-            (a, None) => a,
-            (None, b) => b,
+        let non_send = self.limits.max_non_send_body;
+        let whole = self.limits.max_chunk;
+        let whole_limit = || (whole as u64, ParseErrorKind::ChunkTooLarge { limit: whole });
+        match (body.non_send, self.mode == BodyMode::Whole) {
+            (true, true) if whole < non_send => Some(whole_limit()),
+            (true, _) => Some((
+                non_send as u64,
+                ParseErrorKind::BodyTooLarge { limit: non_send },
+            )),
+            (false, true) => Some(whole_limit()),
+            (false, false) => None,
         }
     }
 
