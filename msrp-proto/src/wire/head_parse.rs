@@ -554,9 +554,6 @@ pub(crate) fn assemble(
             status: typed.status,
             content_type: typed.content_type,
             use_path: typed.use_path,
-            expires: typed.expires,
-            min_expires: typed.min_expires,
-            max_expires: typed.max_expires,
         },
         has_body: parts.has_body,
     })))
@@ -572,12 +569,9 @@ struct TypedHeaders {
     byte_range: Option<ByteRange>,
     success_report: Option<SuccessReport>,
     failure_report: Option<FailureReport>,
-    status: Option<Status>,
+    status: Option<Box<Status>>,
     content_type: Option<Span>,
     use_path: Option<Path>,
-    expires: Option<u32>,
-    min_expires: Option<u32>,
-    max_expires: Option<u32>,
 }
 
 impl TypedHeaders {
@@ -651,10 +645,13 @@ impl TypedHeaders {
             HeaderName::FailureReport => {
                 self.failure_report = Some(FailureReport::parse(text()).map_err(invalid)?);
             }
-            HeaderName::Status => self.status = Some(Status::parse(text()).map_err(invalid)?),
-            HeaderName::Expires => self.expires = Some(seconds().map_err(invalid)?),
-            HeaderName::MinExpires => self.min_expires = Some(seconds().map_err(invalid)?),
-            HeaderName::MaxExpires => self.max_expires = Some(seconds().map_err(invalid)?),
+            HeaderName::Status => {
+                self.status = Some(Box::new(Status::parse(text()).map_err(invalid)?));
+            }
+            // Checked only: read again from the field when asked for.
+            HeaderName::Expires | HeaderName::MinExpires | HeaderName::MaxExpires => {
+                seconds().map_err(invalid)?;
+            }
             HeaderName::ContentType => {
                 if !MediaType::is_bare(value) {
                     MediaType::parse(text()).map_err(invalid)?;
