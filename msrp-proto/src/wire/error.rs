@@ -6,6 +6,8 @@
 //! leaves no way to find the next chunk, so the connection must close. Every
 //! [`ParseError`] says which case it is through [`ParseError::framing_intact`].
 
+use std::fmt;
+
 use crate::path::Path;
 use crate::uri::UriError;
 use crate::wire::Method;
@@ -232,53 +234,76 @@ pub struct RejectedChunk {
 /// assert!(!err.framing_intact());
 /// assert_eq!(err.offset(), 5);
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind} (at byte {offset})")]
-pub struct ParseError {
+#[derive(Clone, PartialEq, Eq)]
+// Boxed: every step of the parser returns a `Result` with this error in
+// it, moved a few times per chunk; a pointer keeps those results small
+// (benches/parse.rs, small_chunk). Errors are rare enough to allocate.
+pub struct ParseError(Box<ErrorData>);
+
+#[derive(Clone, PartialEq, Eq)]
+struct ErrorData {
     kind: ParseErrorKind,
     offset: u64,
-    rejected: Option<Box<RejectedChunk>>,
+    rejected: Option<RejectedChunk>,
 }
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {})", self.0.kind, self.0.offset)
+    }
+}
+
+impl fmt::Debug for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ParseError")
+            .field("kind", &self.0.kind)
+            .field("offset", &self.0.offset)
+            .field("rejected", &self.0.rejected)
+            .finish()
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 impl ParseError {
     pub(crate) fn new(kind: ParseErrorKind, offset: u64) -> Self {
-        Self {
+        Self(Box::new(ErrorData {
             kind,
             offset,
             rejected: None,
-        }
+        }))
     }
 
     pub(crate) fn with_rejected(mut self, rejected: RejectedChunk) -> Self {
-        self.rejected = Some(Box::new(rejected));
+        self.0.rejected = Some(rejected);
         self
     }
 
     /// What was wrong.
     pub fn kind(&self) -> &ParseErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Offset in the stream (counting from the first byte ever fed) of the
     /// byte where the problem was found.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.0.offset
     }
 
     /// Whether the parser skipped the offending chunk and can go on; if not,
     /// the connection must close.
     pub fn framing_intact(&self) -> bool {
-        self.kind.framing_intact()
+        self.0.kind.framing_intact()
     }
 
     /// The MSRP status code with which to answer the offending request
     /// (RFC 4975 §10), when the framing is intact.
     pub fn status_code(&self) -> u16 {
-        self.kind.status_code()
+        self.0.kind.status_code()
     }
 
     /// The chunk that was skipped, when the framing is intact.
     pub fn rejected(&self) -> Option<&RejectedChunk> {
-        self.rejected.as_deref()
+        self.0.rejected.as_ref()
     }
 }
