@@ -87,10 +87,7 @@ pub struct Config {
     /// Received body bytes the application has not yet taken out with
     /// [`poll_event`](super::Connection::poll_event) before the connection
     /// stops reading ([`wants_input`](super::Connection::wants_input) turns
-    /// false). Default 256 KiB: read on further, and a reader that lags
-    /// keeps more receive buffers from reuse than a bulk transfer can
-    /// spare (each new one is fresh memory, a page fault per page: 1 MiB
-    /// left four times the read blocks freshly allocated in `msrp bench`).
+    /// false). Default 1 MiB.
     pub max_pending_event_bytes: usize,
     /// Bytes fed while the connection does not want input before it gives up
     /// and closes. Default 4 MiB.
@@ -162,7 +159,7 @@ impl Default for Config {
             send_buffer: 1 << 20,
             max_incomplete_messages: 32,
             max_message_size: 16 << 20,
-            max_pending_event_bytes: 256 << 10,
+            max_pending_event_bytes: 1 << 20,
             max_buffered_input: 4 << 20,
             max_queued_responses: 1024,
             match_session_id_only: false,
