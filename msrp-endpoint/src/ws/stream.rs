@@ -39,6 +39,8 @@ pub struct WsStream {
     /// The waker of the last write, flush or close: woken, together with
     /// the reader's, when a read had to leave control frames unsent.
     write_waker: Option<Waker>,
+    /// The last write, flush or close was pending on the socket.
+    writer_waiting: bool,
     socket_eof: bool,
     close_queued: bool,
     /// A failure of the input, reported once what came before it is read.
@@ -154,6 +156,7 @@ impl WsStream {
             ws,
             read_buf: vec![0u8; READ_SIZE].into_boxed_slice(),
             write_waker: None,
+            writer_waiting: false,
             socket_eof: false,
             close_queued: false,
             failed: None,
@@ -237,6 +240,15 @@ impl WsStream {
             if let Poll::Ready(Err(e)) = Pin::new(&mut self.io).poll_flush(&mut both) {
                 return Err(e);
             }
+            // Everything went from here: the socket will not wake a writer
+            // that was waiting for room (its registration was this one, and
+            // it did not wait), so wake it. Without this, a driver whose
+            // write was pending stalled for good once a read sent the rest.
+            if std::mem::take(&mut self.writer_waiting) {
+                if let Some(writer) = &self.write_waker {
+                    writer.wake_by_ref();
+                }
+            }
         }
         Ok(())
     }
@@ -307,12 +319,16 @@ impl AsyncWrite for WsStream {
     ) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
         this.write_waker = Some(cx.waker().clone());
+        this.writer_waiting = false;
         if this.ws.output().len() >= HIGH_WATER {
             match this.poll_drain(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
                 // Not all of it went: go on once some room is made.
-                Poll::Pending if this.ws.output().len() >= HIGH_WATER => return Poll::Pending,
+                Poll::Pending if this.ws.output().len() >= HIGH_WATER => {
+                    this.writer_waiting = true;
+                    return Poll::Pending;
+                }
                 Poll::Pending => {}
             }
         }
@@ -331,10 +347,12 @@ impl AsyncWrite for WsStream {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         this.write_waker = Some(cx.waker().clone());
-        match this.poll_drain(cx) {
+        let flushed = match this.poll_drain(cx) {
             Poll::Ready(Ok(())) => Pin::new(&mut this.io).poll_flush(cx),
             other => other,
-        }
+        };
+        this.writer_waiting = flushed.is_pending();
+        flushed
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -345,12 +363,14 @@ impl AsyncWrite for WsStream {
             // After the peer's close the codec has answered it already.
             let _ = this.ws.close();
         }
-        match this.poll_drain(cx) {
+        let closed = match this.poll_drain(cx) {
             Poll::Ready(Ok(())) => Pin::new(&mut this.io).poll_close(cx),
             // The socket is going anyway.
             Poll::Ready(Err(_)) => Pin::new(&mut this.io).poll_close(cx),
             Poll::Pending => Poll::Pending,
-        }
+        };
+        this.writer_waiting = closed.is_pending();
+        closed
     }
 }
 
@@ -371,6 +391,11 @@ mod tests {
         bytes: VecDeque<u8>,
         closed: bool,
         reader: Option<Waker>,
+        /// Writes are pending (the socket's send buffer is full).
+        write_blocked: bool,
+        /// The one waker a blocked write left, as a reactor keeps one per
+        /// direction: a later registration replaces it.
+        writer: Option<Waker>,
     }
 
     /// One end of an in-memory connection: reads one pipe, writes the other.
@@ -415,10 +440,14 @@ mod tests {
     impl AsyncWrite for End {
         fn poll_write(
             self: Pin<&mut Self>,
-            _: &mut Context<'_>,
+            cx: &mut Context<'_>,
             buf: &[u8],
         ) -> Poll<io::Result<usize>> {
             let mut pipe = self.write.lock().unwrap();
+            if pipe.write_blocked {
+                pipe.writer = Some(cx.waker().clone());
+                return Poll::Pending;
+            }
             // Small writes, to exercise partial writes.
             let n = buf.len().min(1000);
             pipe.bytes.extend(&buf[..n]);
@@ -516,6 +545,70 @@ mod tests {
             let mut rest = Vec::new();
             assert_eq!(server.read_to_end(&mut rest).await.unwrap(), 0);
         });
+    }
+
+    #[derive(Default)]
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_read_that_sends_what_a_pending_write_left_wakes_the_writer() {
+        let (a, b) = connection();
+        let client_out = Arc::clone(&a.write);
+        let url: WsUrl = "ws://relay.test/msrp".parse().unwrap();
+        let limits = WsLimits::default();
+        let (client, server) = block_on(join(
+            WsStream::connect(Box::new(a), &url, limits),
+            WsStream::accept(Box::new(b), limits),
+        ));
+        let mut client = client.unwrap();
+        let _server = server.unwrap();
+
+        // The socket stops taking bytes: writes pile up, then wait.
+        client_out.lock().unwrap().write_blocked = true;
+        let writer = Arc::new(Count::default());
+        let writer_waker = Waker::from(Arc::clone(&writer));
+        let mut cx = Context::from_waker(&writer_waker);
+        let piece = chunk("w1xx", 8000);
+        let mut pending = false;
+        for _ in 0..100 {
+            if Pin::new(&mut client)
+                .poll_write(&mut cx, &piece)
+                .is_pending()
+            {
+                pending = true;
+                break;
+            }
+        }
+        assert!(pending, "a write waits once the output is past its mark");
+
+        // Room comes, but the socket's registration is the one a read makes
+        // next, and that read sends everything without waiting.
+        {
+            let mut out = client_out.lock().unwrap();
+            out.write_blocked = false;
+            out.writer = None;
+        }
+        let reader = Arc::new(Count::default());
+        let reader_waker = Waker::from(reader);
+        let mut read_cx = Context::from_waker(&reader_waker);
+        let mut buf = [0u8; 64];
+        assert!(
+            Pin::new(&mut client)
+                .poll_read(&mut read_cx, &mut buf)
+                .is_pending()
+        );
+        assert!(client.framing().output().is_empty(), "the read sent it all");
+        assert_eq!(
+            writer.0.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the waiting writer is told"
+        );
     }
 
     #[test]
