@@ -498,17 +498,21 @@ mod tests {
         c
     }
 
-    #[test]
-    fn client_and_server_carry_msrp_one_chunk_per_message() {
-        let (a, b) = connection();
+    /// A client and a server over `a` and `b`, upgraded.
+    fn upgraded(a: End, b: End) -> (WsStream, (WsStream, UpgradeRequest)) {
         let url: WsUrl = "ws://relay.test/msrp".parse().unwrap();
         let limits = WsLimits::default();
         let (client, server) = block_on(join(
             WsStream::connect(Box::new(a), &url, limits),
             WsStream::accept(Box::new(b), limits),
         ));
-        let mut client = client.unwrap();
-        let (mut server, request) = server.unwrap();
+        (client.unwrap(), server.unwrap())
+    }
+
+    #[test]
+    fn client_and_server_carry_msrp_one_chunk_per_message() {
+        let (a, b) = connection();
+        let (mut client, (mut server, request)) = upgraded(a, b);
         assert_eq!(request.resource(), "/msrp");
         assert_eq!(request.header("host"), Some("relay.test"));
 
@@ -560,14 +564,7 @@ mod tests {
     fn a_read_that_sends_what_a_pending_write_left_wakes_the_writer() {
         let (a, b) = connection();
         let client_out = Arc::clone(&a.write);
-        let url: WsUrl = "ws://relay.test/msrp".parse().unwrap();
-        let limits = WsLimits::default();
-        let (client, server) = block_on(join(
-            WsStream::connect(Box::new(a), &url, limits),
-            WsStream::accept(Box::new(b), limits),
-        ));
-        let mut client = client.unwrap();
-        let _server = server.unwrap();
+        let (mut client, _server) = upgraded(a, b);
 
         // The socket stops taking bytes: writes pile up, then wait.
         client_out.lock().unwrap().write_blocked = true;
