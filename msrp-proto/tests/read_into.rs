@@ -86,15 +86,7 @@ fn a_block_is_reused_once_its_pieces_are_dropped() {
 
     const BLOCK: usize = 4096;
     const WINDOW: usize = 1024;
-    let body = vec![b'x'; 8 * BLOCK];
-    let mut data = format!(
-        "MSRP tx0001 SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: m0001\r\n\
-         Byte-Range: 1-{0}/{0}\r\nContent-Type: text/plain\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    data.extend_from_slice(&body);
-    data.extend_from_slice(b"\r\n-------tx0001$\r\n");
+    let data = one_send("tx0001", 8 * BLOCK);
 
     let mut parser = Parser::new(Limits::default());
     let mut rest = &data[..];
@@ -136,4 +128,73 @@ fn a_block_is_reused_once_its_pieces_are_dropped() {
     };
     assert!(in_block(first, third), "a new block instead of the first");
     drop(hog);
+}
+
+/// A block whose pieces are gone is reused even while the blocks filled
+/// after it are still held: the parser keeps several filled blocks
+/// (`SPARE_BLOCKS`), not only the last, which in a bulk transfer is rarely
+/// free yet.
+#[test]
+fn a_freed_block_is_reused_while_later_ones_are_still_held() {
+    use msrp_proto::wire::{Event, Limits, Parser};
+
+    const BLOCK: usize = 4096;
+    const WINDOW: usize = 1024;
+    let data = one_send("tx0002", 16 * BLOCK);
+
+    let mut parser = Parser::new(Limits::default());
+    let mut rest = &data[..];
+    let in_block = |start: usize, at: usize| (start..start + BLOCK).contains(&at);
+    // Reads one window; where it went, and the body pieces it brought.
+    let mut read = |parser: &mut Parser| {
+        let at = parser.read_into(WINDOW, BLOCK, |buf| {
+            let n = buf.len().min(rest.len());
+            buf[..n].copy_from_slice(&rest[..n]);
+            rest = &rest[n..];
+            (n, buf.as_ptr() as usize)
+        });
+        let mut pieces = Vec::new();
+        while let Some(event) = parser.next().unwrap() {
+            if let Event::Body(piece) = event {
+                pieces.push(piece);
+            }
+        }
+        (at, pieces)
+    };
+    // Four blocks filled, each block's pieces held.
+    let mut blocks: Vec<(usize, Vec<bytes::Bytes>)> = Vec::new();
+    while blocks.len() < 4 {
+        let (at, pieces) = read(&mut parser);
+        match blocks.last_mut() {
+            Some((start, held)) if in_block(*start, at) => held.extend(pieces),
+            _ => blocks.push((at, pieces)),
+        }
+    }
+    // Only the first block's pieces go.
+    let first = blocks[0].0;
+    blocks[0].1.clear();
+    let fourth = blocks[3].0;
+    let next = loop {
+        let (at, pieces) = read(&mut parser);
+        blocks[3].1.extend(pieces);
+        if !in_block(fourth, at) {
+            break at;
+        }
+    };
+    assert!(
+        in_block(first, next),
+        "the freed first block serves, not a new one: {first:#x}, then {next:#x}"
+    );
+}
+
+/// One SEND chunk whose body is `len` bytes of `x`.
+fn one_send(tid: &str, len: usize) -> Vec<u8> {
+    let mut data = format!(
+        "MSRP {tid} SEND\r\nTo-Path: {BOB}\r\nFrom-Path: {ALICE}\r\nMessage-ID: m{tid}\r\n\
+         Byte-Range: 1-{len}/{len}\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    data.extend(std::iter::repeat_n(b'x', len));
+    data.extend_from_slice(format!("\r\n-------{tid}$\r\n").as_bytes());
+    data
 }
