@@ -36,6 +36,7 @@ mod connect;
 mod driver;
 mod error;
 mod inbox;
+mod out_queue;
 mod relay;
 mod relay_server;
 mod runtime;

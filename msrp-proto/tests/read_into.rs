@@ -198,3 +198,37 @@ fn one_send(tid: &str, len: usize) -> Vec<u8> {
     data.extend_from_slice(format!("\r\n-------{tid}$\r\n").as_bytes());
     data
 }
+
+/// Mid-chunk the parser cannot give its buffer back; between chunks it
+/// gives back the buffer and every block kept for reuse, and then holds
+/// no buffer memory at all.
+#[test]
+fn an_idle_parser_gives_back_every_block() {
+    use msrp_proto::wire::{Limits, Parser};
+
+    const BLOCK: usize = 4096;
+    let data = one_send("tx0003", 6 * BLOCK);
+    let mut parser = Parser::new(Limits::default());
+    assert!(!parser.holds_buffer(), "nothing before the first read");
+    let mut pieces = Vec::new();
+    for (i, read) in data.chunks(1000).enumerate() {
+        parser.read_into(read.len(), BLOCK, |buf| {
+            buf.copy_from_slice(read);
+            (read.len(), ())
+        });
+        while let Some(event) = parser.next().unwrap() {
+            pieces.push(event);
+        }
+        if i == 10 {
+            assert!(
+                !parser.release_idle_buffer(),
+                "not in the middle of a chunk"
+            );
+            assert!(parser.holds_buffer());
+        }
+    }
+    drop(pieces);
+    assert!(parser.holds_buffer(), "blocks kept for reuse");
+    assert!(parser.release_idle_buffer());
+    assert!(!parser.holds_buffer(), "all given back");
+}

@@ -2,16 +2,14 @@
 //! connecting), then the I/O loop that moves bytes between the socket and
 //! the relay core.
 
-use std::collections::VecDeque;
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::task::AtomicWaker;
 use msrp_proto::relay::{ConnId, ConnState, Listener};
@@ -19,6 +17,7 @@ use tracing::{debug, trace};
 
 use super::{Hub, unless_closed};
 use crate::driver::Direction;
+use crate::out_queue::OutQueue;
 use crate::runtime::{BoxIo, Runtime, Timer, deadline};
 use crate::tls::server_name;
 use crate::ws::{UpgradeRequest, WsError, WsFraming, WsStream};
@@ -239,9 +238,7 @@ struct ConnIo<R: Runtime> {
     task: Arc<AtomicWaker>,
     readable: Direction,
     writable: Direction,
-    out: VecDeque<Bytes>,
-    out_len: usize,
-    needs_flush: bool,
+    out: OutQueue,
     read_done: bool,
     io_closed: bool,
     /// Whether the last read was small (see [`SMALL_READ`]).
@@ -271,9 +268,7 @@ impl<R: Runtime> ConnIo<R> {
             id,
             io,
             task,
-            out: VecDeque::new(),
-            out_len: 0,
-            needs_flush: false,
+            out: OutQueue::default(),
             read_done: false,
             io_closed: false,
             small: true,
@@ -399,7 +394,7 @@ impl<R: Runtime> ConnIo<R> {
                     }
                 }
             }
-            while self.out_len < WRITE_BATCH {
+            while self.out.len() < WRITE_BATCH {
                 let Some(t) = relay.poll_transmit(now, id) else {
                     break;
                 };
@@ -407,8 +402,7 @@ impl<R: Runtime> ConnIo<R> {
                     continue;
                 }
                 progress = true;
-                self.out_len += t.data.len();
-                self.out.push_back(t.data);
+                self.out.push(t.data);
             }
             // Input wanted again (room came downstream): read at once.
             let wanted = self.wants;
@@ -424,48 +418,13 @@ impl<R: Runtime> ConnIo<R> {
     /// Writes what was taken from the core. Whether anything went out.
     fn write(&mut self) -> io::Result<bool> {
         let mut progress = false;
-        let mut cx = Context::from_waker(&self.writable.waker);
-        while !self.out.is_empty() {
-            if !self.writable.take() {
-                return Ok(progress);
+        while let Some(n) = self.out.write_once(&mut self.io, &self.writable)? {
+            if tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
+                trace!(target: "msrp::relay", parent: &self.span, ">>> {n} bytes");
             }
-            let slices: Vec<IoSlice<'_>> =
-                self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
-            match Pin::new(&mut self.io).poll_write_vectored(&mut cx, &slices) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(mut n)) => {
-                    if tracing::enabled!(target: "msrp::relay", tracing::Level::TRACE) {
-                        trace!(target: "msrp::relay", parent: &self.span, ">>> {n} bytes");
-                    }
-                    self.writable.set();
-                    progress = true;
-                    self.needs_flush = true;
-                    self.out_len -= n;
-                    while n > 0 {
-                        let Some(front) = self.out.front_mut() else {
-                            break;
-                        };
-                        if front.len() <= n {
-                            n -= front.len();
-                            self.out.pop_front();
-                        } else {
-                            let _ = front.split_to(n);
-                            n = 0;
-                        }
-                    }
-                }
-                Poll::Ready(Err(err)) => return Err(err),
-                Poll::Pending => return Ok(progress),
-            }
+            progress = true;
         }
-        if self.needs_flush && self.writable.take() {
-            match Pin::new(&mut self.io).poll_flush(&mut cx) {
-                Poll::Ready(Ok(())) => self.needs_flush = false,
-                Poll::Ready(Err(err)) => return Err(err),
-                Poll::Pending => return Ok(progress),
-            }
-            self.writable.set();
-        }
+        self.out.flush(&mut self.io, &self.writable)?;
         Ok(progress)
     }
 
@@ -489,13 +448,11 @@ impl<R: Runtime> Future for ConnIo<R> {
                     let id = this.id;
                     this.hub.with_core(|relay, now| relay.handle_reset(now, id));
                     this.out.clear();
-                    this.out_len = 0;
-                    this.needs_flush = false;
                     continue;
                 }
             }
             if state == ConnState::Closed {
-                let flushed = this.out.is_empty() && !this.needs_flush;
+                let flushed = this.out.is_drained();
                 let linger = this.linger.get_or_insert_with(|| {
                     let rt = &this.hub.rt;
                     rt.timer(rt.now() + LINGER)

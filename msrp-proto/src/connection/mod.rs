@@ -241,6 +241,13 @@ impl Connection {
         self.parser.release_idle_buffer()
     }
 
+    /// Whether the connection holds receive-buffer memory (see
+    /// [`Parser::holds_buffer`](crate::wire::Parser::holds_buffer)): for
+    /// a caller checking that a quiet connection costs no buffer.
+    pub fn holds_input_buffer(&self) -> bool {
+        self.parser.holds_buffer()
+    }
+
     fn accepts_input(&self) -> bool {
         matches!(self.lifecycle, Lifecycle::Open | Lifecycle::ShuttingDown)
     }

@@ -281,6 +281,13 @@ impl Parser {
         true
     }
 
+    /// Whether the parser holds receive-buffer memory: a buffer, the part
+    /// of one kept aside for the next read, or blocks kept for reuse. False
+    /// before the first read and after [`release_idle_buffer`](Self::release_idle_buffer).
+    pub fn holds_buffer(&self) -> bool {
+        self.buf.capacity() > 0 || self.scratch.is_some() || !self.spares.is_empty()
+    }
+
     /// Bytes received and not yet handed out.
     pub fn buffered(&self) -> usize {
         self.buf.len()

@@ -14,7 +14,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_channel::{mpsc, oneshot};
 use futures_core::Stream;
-use futures_io::{AsyncRead, AsyncWrite};
+use futures_io::AsyncWrite;
 use futures_util::task::AtomicWaker;
 use msrp_proto::connection::{
     AuthConfig, BindRequest, CloseReason, CommandError, Connection, Event, MessageId, Outcome,
@@ -36,43 +36,24 @@ use tracing::{debug, trace};
 
 use crate::error::{Error, Phase};
 use crate::inbox::{InboxSender, inbox};
+use crate::out_queue::OutQueue;
 use crate::runtime::{BoxIo, Timer};
 use crate::session::{ChunkResponse, Incoming, MessageUpdate, ReceivedMessage, SessionParts};
 
+mod read;
+#[cfg(test)]
+mod tests;
+
+use read::READ_SIZE;
+
 /// Bytes gathered from `poll_transmit` for one vectored write.
 const WRITE_BATCH: usize = 256 * 1024;
-/// Bytes one read may take (64 KiB reads measured best on loopback).
-const READ_SIZE: usize = 64 * 1024;
-thread_local! {
-    /// Where reads between chunks land (see `Driver::poll_read`): one
-    /// buffer per thread instead of one per connection.
-    static READ_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Reads go straight into the parser's buffer, which grows by this much at
-/// a time: several reads share an allocation, and the body pieces handed
-/// out are slices of it. Small enough that a piece an application keeps
-/// does not keep much more memory alive than the piece itself plus a read.
-const READ_BLOCK: usize = 128 * 1024;
 /// Bytes read per round before writing: the responses to what they bring go
 /// out together. Counted in bytes, not reads: a TLS stream gives at most one
 /// record (16 KiB) per read.
 const READ_PER_ROUND: usize = 4 * READ_SIZE;
-/// A read at least this large means bulk data is flowing: for a while
-/// (`BULK_LINGER`), reads between chunks go straight into the connection's
-/// buffer instead of through the thread's scratch buffer, and the buffer is
-/// kept between chunks.
-const BULK_READ: usize = 16 * 1024;
-/// How long a connection counts as in bulk after its last large read.
-const BULK_LINGER: Duration = Duration::from_millis(200);
-/// The most plaintext one TLS record carries (RFC 8446 §5.1).
-const RECORD_PLAINTEXT: usize = 16 * 1024;
 /// Reads per round at most.
 const READS_PER_ROUND: usize = 16;
-/// How long what the connection handed out before the peer's end of stream
-/// may take to be written before the end is taken in anyway: a peer that
-/// closed its side and stopped reading must not keep the connection open.
-const EOF_FLUSH_LIMIT: Duration = Duration::from_secs(10);
 /// Rounds of work per poll before yielding to other tasks.
 const BUDGET: usize = 64;
 
@@ -298,9 +279,7 @@ pub(crate) struct Driver {
     /// The peer's end of stream, held back until `out` is written or, for a
     /// peer that stopped reading, until this instant.
     eof_deferred: Option<Instant>,
-    out: VecDeque<Bytes>,
-    out_len: usize,
-    needs_flush: bool,
+    out: OutQueue,
     io_closed: bool,
 
     sessions: HashMap<SessionHandle, SessionSink>,
@@ -369,9 +348,7 @@ impl Driver {
             event_bytes: setup.event_bytes,
             read_done: false,
             eof_deferred: None,
-            out: VecDeque::new(),
-            out_len: 0,
-            needs_flush: false,
+            out: OutQueue::default(),
             io_closed: false,
             sessions: HashMap::new(),
             ever_had_session: false,
@@ -887,212 +864,28 @@ impl Driver {
 
     // ---- I/O -----------------------------------------------------------
 
-    /// One read; how many bytes it brought, `None` if it was pending or
-    /// not wanted.
-    fn poll_read(&mut self) -> Option<usize> {
-        if self.read_done || !self.conn.wants_input() || !self.readable.take() {
-            return None;
-        }
-        let mut read_pending = false;
-        let polled = match self.read_stash.take() {
-            Some(stashed) => stashed,
-            None => self.poll_socket(&mut read_pending),
-        };
-        let now = self.now();
-        if let Poll::Ready(Ok(n)) = polled {
-            if n >= BULK_READ {
-                self.bulk_until = Some(now + BULK_LINGER);
-            }
-        }
-        if self.conn.input_idle() && !self.in_bulk(now) {
-            // Between chunks and no bulk data flowing: a connection that
-            // waits holds no read buffer. In bulk, not at every chunk's end:
-            // the blocks it keeps for reuse would go too, and each new one
-            // is fresh memory (see `Parser::spares`); `poll_timer` gives
-            // them back once the bulk stops.
-            self.conn.release_input_buffer();
-        }
-        if polled.is_ready() && !read_pending {
-            self.readable.set();
-        }
-        match polled {
-            Poll::Ready(Ok(0)) => {
-                self.read_done = true;
-                trace!(target: "msrp::traffic", parent: &self.span, "<<< end of stream");
-                // What the connection already handed out goes to the socket
-                // first: a message counts as sent on a clean close only if
-                // its last byte left before the close was taken in.
-                self.eof_deferred = Some(self.now() + EOF_FLUSH_LIMIT);
-                self.take_deferred_eof();
-                Some(0)
-            }
-            Poll::Ready(Ok(n)) => Some(n),
-            Poll::Ready(Err(err)) => {
-                debug!(target: "msrp::traffic", parent: &self.span, %err, "read failed");
-                self.read_done = true;
-                let now = self.now();
-                self.conn.handle_reset(now);
-                Some(0)
-            }
-            Poll::Pending => None,
-        }
-    }
-
-    /// One read from the socket into the connection (see `poll_read`);
-    /// `read_pending` is set when the socket said "would block" after
-    /// giving some bytes.
-    fn poll_socket(&mut self, read_pending: &mut bool) -> Poll<io::Result<usize>> {
-        let now = self.now();
-        let in_bulk = self.in_bulk(now);
-        let io = &mut self.io;
-        let conn = &mut self.conn;
-        let span = &self.span;
-        let mut cx = Context::from_waker(&self.readable.waker);
-        let trace_read = |buf: &[u8]| {
-            if !buf.is_empty() && tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE)
-            {
-                trace!(target: "msrp::traffic", parent: span, "<<< {}", escape(buf));
-            }
-        };
-        if conn.input_idle() && !in_bulk {
-            // Quiet until now: into this thread's scratch buffer, and what
-            // came is copied into the connection. An idle connection then
-            // holds no read buffer of its own (64 KiB each made 10 000 idle
-            // connections cost over 600 MiB), and a small message costs a
-            // small copy. In bulk, the connection keeps its buffer (see
-            // `poll_read`) and reads on into it.
-            READ_SCRATCH.with(|scratch| {
-                let mut scratch = scratch.borrow_mut();
-                if scratch.len() < READ_SIZE {
-                    scratch.resize(READ_SIZE, 0);
-                }
-                let polled = Pin::new(io).poll_read(&mut cx, &mut scratch[..READ_SIZE]);
-                if let Poll::Ready(Ok(n)) = polled {
-                    trace_read(&scratch[..n]);
-                    if n > 0 {
-                        conn.handle_input(now, &scratch[..n]);
-                    }
-                }
-                polled
-            })
-        } else {
-            // Data flowing: straight into the parser's buffer, with no copy
-            // of what is read. A TLS stream
-            // gives one record (16 KiB at most) per read: reading on until
-            // the window is full makes one body piece of several records,
-            // and a quarter of the pieces, events and wake-ups downstream.
-            let stashed = &mut self.read_stash;
-            conn.handle_read(now, READ_SIZE, READ_BLOCK, |buf| {
-                let mut filled = 0;
-                let out = loop {
-                    match Pin::new(&mut *io).poll_read(&mut cx, &mut buf[filled..]) {
-                        Poll::Ready(Ok(n)) if n > 0 => {
-                            trace_read(&buf[filled..filled + n]);
-                            filled += n;
-                            if filled == buf.len() || n > RECORD_PLAINTEXT {
-                                // Full, or not a record-sized read (plain
-                                // TCP): another read would most likely
-                                // just say "would block".
-                                break Poll::Ready(Ok(filled));
-                            }
-                        }
-                        other if filled == 0 => break other,
-                        Poll::Pending => {
-                            *read_pending = true;
-                            break Poll::Ready(Ok(filled));
-                        }
-                        // The end or an error after some bytes: the bytes
-                        // now, the rest on the next read.
-                        end => {
-                            *stashed = Some(end);
-                            break Poll::Ready(Ok(filled));
-                        }
-                    }
-                };
-                (filled, out)
-            })
-        }
-    }
-
-    /// Gives the connection the peer's end of stream once the bytes it had
-    /// handed out before are written.
-    fn take_deferred_eof(&mut self) -> bool {
-        let Some(limit) = self.eof_deferred else {
-            return false;
-        };
-        let now = self.now();
-        let written = self.out.is_empty() && !self.needs_flush;
-        if !written && now < limit {
-            return false;
-        }
-        self.eof_deferred = None;
-        self.conn.handle_eof(now);
-        true
-    }
-
     fn poll_write(&mut self) -> io::Result<bool> {
         let mut progress = false;
-        let mut cx = Context::from_waker(&self.writable.waker);
         loop {
             let now = self.now();
             // After the peer's end of stream, only what was handed out
             // before it still goes (see `take_deferred_eof`).
-            while self.out_len < WRITE_BATCH && self.eof_deferred.is_none() {
+            while self.out.len() < WRITE_BATCH && self.eof_deferred.is_none() {
                 let Some(bytes) = self.conn.poll_transmit(now) else {
                     break;
                 };
                 if tracing::enabled!(target: "msrp::traffic", tracing::Level::TRACE) {
                     trace!(target: "msrp::traffic", parent: &self.span, ">>> {}", escape(&bytes));
                 }
-                self.out_len += bytes.len();
-                self.out.push_back(bytes);
+                self.out.push(bytes);
             }
-            if self.out.is_empty() {
+            if self.out.write_once(&mut self.io, &self.writable)?.is_none() {
                 break;
             }
-            if !self.writable.take() {
-                return Ok(progress);
-            }
-            let slices: Vec<IoSlice<'_>> =
-                self.out.iter().take(64).map(|b| IoSlice::new(b)).collect();
-            match Pin::new(&mut self.io).poll_write_vectored(&mut cx, &slices) {
-                Poll::Ready(Ok(0)) => return Err(io::ErrorKind::WriteZero.into()),
-                Poll::Ready(Ok(mut n)) => {
-                    self.writable.set();
-                    progress = true;
-                    self.needs_flush = true;
-                    self.out_len -= n;
-                    while n > 0 {
-                        let Some(front) = self.out.front_mut() else {
-                            break;
-                        };
-                        if front.len() <= n {
-                            n -= front.len();
-                            self.out.pop_front();
-                        } else {
-                            let _ = front.split_to(n);
-                            n = 0;
-                        }
-                    }
-                }
-                Poll::Ready(Err(err)) => return Err(err),
-                Poll::Pending => return Ok(progress),
-            }
+            progress = true;
         }
-        if self.needs_flush && self.writable.take() {
-            match Pin::new(&mut self.io).poll_flush(&mut cx) {
-                Poll::Ready(Ok(())) => self.needs_flush = false,
-                Poll::Ready(Err(err)) => return Err(err),
-                Poll::Pending => return Ok(progress),
-            }
-            self.writable.set();
-        }
+        self.out.flush(&mut self.io, &self.writable)?;
         Ok(progress)
-    }
-
-    /// Whether large reads came lately (see `BULK_READ`).
-    fn in_bulk(&self, now: Instant) -> bool {
-        self.bulk_until.is_some_and(|until| now < until)
     }
 
     fn poll_timer(&mut self, cx: &mut Context<'_>) -> bool {
@@ -1160,7 +953,6 @@ impl Driver {
                 let now = self.now();
                 self.conn.handle_reset(now);
                 self.out.clear();
-                self.out_len = 0;
                 self.eof_deferred = None;
                 progress = true;
             }
