@@ -41,7 +41,10 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// of the rounds' own ratios, shown with its lowest and highest, and each
 /// kind's spread ((slowest − fastest) / median) tells whether the machine
 /// or the library varied. Connection set-up is not timed. Figures are in
-/// Gbit/s; a ratio is MSRP over raw.
+/// Gbit/s; a ratio is MSRP over raw. On Linux each run's CPU time (all
+/// threads of this process) gives CPU seconds per GiB and a CPU ratio
+/// (raw's CPU over MSRP's): the extra work MSRP does for the same bytes,
+/// which a busy machine disturbs far less than it disturbs time.
 ///
 /// With --relay, the same message also goes through an in-process relay
 /// of ours (`msrp relay`) with both endpoints behind it (their relay chunk
@@ -219,6 +222,23 @@ struct Report {
     relay_tls_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     relay_peak_queued_bytes: Option<usize>,
+    /// CPU time of this process (all its threads, Linux only) per round:
+    /// raw's over MSRP's, the median of the rounds. How much more work MSRP
+    /// does for the same bytes; a busy machine moves it far less than it
+    /// moves the time ratios.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tcp_cpu_ratio: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_cpu_ratio: Option<f64>,
+    /// CPU seconds per GiB moved, medians.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_tcp_cpu_s_per_gib: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msrp_tcp_cpu_s_per_gib: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw_tls_cpu_s_per_gib: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msrp_tls_cpu_s_per_gib: Option<f64>,
 }
 
 async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
@@ -279,19 +299,27 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
 
     let runs = args.repeat;
     let mut results = [Vec::new(), Vec::new(), Vec::new(), Vec::new()];
+    let mut cpu: [Vec<Option<Duration>>; 4] = Default::default();
     let mut relayed = [Vec::new(), Vec::new()];
     for run in 0..runs {
         if verbose {
             eprintln!("round {} of {runs}...", run + 1);
         }
         let (n, c) = (args.bytes, args.chunk_size);
-        results[0].push(raw(&rt, None, n, &block).await?);
-        results[1].push(msrp(&rt, None, n, &block, c, None).await?);
+        let mut record = |kind: usize, (time, used): (Duration, Option<Duration>)| {
+            results[kind].push(time);
+            cpu[kind].push(used);
+        };
+        record(0, with_cpu(raw(&rt, None, n, &block)).await?);
+        record(1, with_cpu(msrp(&rt, None, n, &block, c, None)).await?);
         if let Some(relay) = &relay {
             relayed[0].push(msrp(&rt, None, n, &block, c, Some(relay)).await?);
         }
-        results[2].push(raw(&rt, Some(&tls), n, &block).await?);
-        results[3].push(msrp(&rt, Some(&tls), n, &block, c, None).await?);
+        record(2, with_cpu(raw(&rt, Some(&tls), n, &block)).await?);
+        record(
+            3,
+            with_cpu(msrp(&rt, Some(&tls), n, &block, c, None)).await?,
+        );
         if let Some(relay) = &relay {
             relayed[1].push(msrp(&rt, Some(&tls), n, &block, c, Some(relay)).await?);
         }
@@ -307,6 +335,23 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
     let tls_ratios = Spread::of(ratios(&results[2], &results[3]));
     let [raw_tcp, msrp_tcp, raw_tls, msrp_tls] =
         results.map(|r| Spread::of(r.iter().map(|d| gbps(*d)).collect()));
+    // CPU: every round's figure, or none (not on Linux).
+    let cpu: [Option<Vec<Duration>>; 4] = cpu.map(|c| c.into_iter().collect());
+    let gib = args.bytes as f64 / f64::from(1 << 30);
+    let [raw_tcp_cpu, msrp_tcp_cpu, raw_tls_cpu, msrp_tls_cpu] = cpu.clone().map(|c| {
+        c.map(|c| round(Spread::of(c.iter().map(|d| d.as_secs_f64() / gib).collect()).median))
+    });
+    let cpu_ratio = |raw: &Option<Vec<Duration>>, msrp: &Option<Vec<Duration>>| {
+        Some(round(
+            Spread::of(ratios(raw.as_ref()?, msrp.as_ref()?)).median,
+        ))
+    };
+    let [
+        raw_cpu_tcp_all,
+        msrp_cpu_tcp_all,
+        raw_cpu_tls_all,
+        msrp_cpu_tls_all,
+    ] = cpu;
     let [relay_tcp, relay_tls] = relayed.map(|r| (!r.is_empty()).then(|| gbps(median(r))));
     let report = Report {
         runtime: rt.name(),
@@ -332,6 +377,12 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
         relay_tls_gbps: relay_tls.map(round),
         relay_tls_ratio: relay_tls.map(|r| round(r / msrp_tls.median)),
         relay_peak_queued_bytes: relay.as_ref().map(|r| r.stats().peak_queued_bytes),
+        tcp_cpu_ratio: cpu_ratio(&raw_cpu_tcp_all, &msrp_cpu_tcp_all),
+        tls_cpu_ratio: cpu_ratio(&raw_cpu_tls_all, &msrp_cpu_tls_all),
+        raw_tcp_cpu_s_per_gib: raw_tcp_cpu,
+        msrp_tcp_cpu_s_per_gib: msrp_tcp_cpu,
+        raw_tls_cpu_s_per_gib: raw_tls_cpu,
+        msrp_tls_cpu_s_per_gib: msrp_tls_cpu,
     };
     if args.json {
         println!("{}", serde_json::to_string(&report).unwrap_or_default());
@@ -372,6 +423,18 @@ fn print_table(r: &Report) {
         r.raw_tls_spread,
         r.msrp_tls_spread
     );
+    if let (Some(raw_tcp), Some(msrp_tcp), Some(tcp), Some(raw_tls), Some(msrp_tls), Some(tls)) = (
+        r.raw_tcp_cpu_s_per_gib,
+        r.msrp_tcp_cpu_s_per_gib,
+        r.tcp_cpu_ratio,
+        r.raw_tls_cpu_s_per_gib,
+        r.msrp_tls_cpu_s_per_gib,
+        r.tls_cpu_ratio,
+    ) {
+        println!("CPU seconds per GiB, all threads (ratio: raw over MSRP):");
+        println!("TCP    {raw_tcp:>9.2} {msrp_tcp:>9.2} {tcp:>7.2}");
+        println!("TLS    {raw_tls:>9.2} {msrp_tls:>9.2} {tls:>7.2}");
+    }
     if let (Some(tcp), Some(tcp_ratio), Some(tls), Some(tls_ratio)) = (
         r.relay_tcp_gbps,
         r.relay_tcp_ratio,
@@ -435,6 +498,32 @@ impl Spread {
             0.0
         }
     }
+}
+
+/// CPU time used by this process's threads so far (Linux's per-thread
+/// scheduler statistics, in nanoseconds); `None` where there are none.
+fn process_cpu() -> Option<Duration> {
+    let mut total = 0u64;
+    for entry in std::fs::read_dir("/proc/self/task").ok()? {
+        // A thread that ended meanwhile has no file any more.
+        let Ok(text) = std::fs::read_to_string(entry.ok()?.path().join("schedstat")) else {
+            continue;
+        };
+        total += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(total))
+}
+
+/// A run's own result with the CPU time the process used meanwhile.
+async fn with_cpu(
+    run: impl Future<Output = Result<Duration, CliError>>,
+) -> Result<(Duration, Option<Duration>), CliError> {
+    let before = process_cpu();
+    let time = run.await?;
+    let used = process_cpu()
+        .zip(before)
+        .map(|(after, before)| after.saturating_sub(before));
+    Ok((time, used))
 }
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -631,6 +720,23 @@ async fn msrp<R: Runtime>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn process_cpu_counts_work_done() {
+        let before = process_cpu().expect("Linux's /proc/self/task/*/schedstat");
+        let start = Instant::now();
+        let mut x = 1u64;
+        // Work until 10 ms of CPU show, however busy the machine is.
+        while process_cpu().unwrap().saturating_sub(before) < Duration::from_millis(10) {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "no CPU time counted"
+            );
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+        }
+    }
 
     #[test]
     fn touch_sums_every_byte() {
