@@ -43,8 +43,9 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// or the library varied. Connection set-up is not timed. Figures are in
 /// Gbit/s; a ratio is MSRP over raw. On Linux each run's CPU time (all
 /// threads of this process) gives CPU seconds per GiB and a CPU ratio
-/// (raw's CPU over MSRP's): the extra work MSRP does for the same bytes,
-/// which a busy machine disturbs far less than it disturbs time.
+/// (raw's CPU over MSRP's): the extra work MSRP does for the same bytes.
+/// Time spent waiting does not count in it, so it tells work from waiting;
+/// a busy machine still moves it (caches, frequency).
 ///
 /// With --relay, the same message also goes through an in-process relay
 /// of ours (`msrp relay`) with both endpoints behind it (their relay chunk
@@ -223,9 +224,8 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     relay_peak_queued_bytes: Option<usize>,
     /// CPU time of this process (all its threads, Linux only) per round:
-    /// raw's over MSRP's, the median of the rounds. How much more work MSRP
-    /// does for the same bytes; a busy machine moves it far less than it
-    /// moves the time ratios.
+    /// raw's over MSRP's, the median of the rounds: how much more work MSRP
+    /// does for the same bytes, waiting left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     tcp_cpu_ratio: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
