@@ -275,3 +275,37 @@ impl Values {
         Some(cr)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(head: &str) -> Option<FastHead> {
+        let mut buf = BytesMut::from(head.as_bytes());
+        read_head(&mut buf, &Limits::default(), &mut PathCache::default())
+    }
+
+    const TO: &str = "To-Path: msrp://b.example.com/y;tcp\r\n";
+    const FROM: &str = "From-Path: msrp://a.example.com/x;tcp\r\n";
+
+    #[test]
+    fn common_heads_are_read_and_others_left_alone() {
+        let send = format!("MSRP abcd SEND\r\n{TO}{FROM}Message-ID: m123\r\n\r\nbody");
+        let fast = read(&send).unwrap();
+        assert_eq!((fast.consumed, fast.flag), (send.len() - 4, None));
+        assert_eq!(fast.head.message_id(), Some("m123"));
+        let ok = format!("MSRP abcd 200 OK\r\n{TO}{FROM}-------abcd$\r\n");
+        assert_eq!(read(&ok).unwrap().flag, Some(Continuation::Complete));
+        for other in [
+            // Not whole, a response with a body, an extension header, a
+            // bad end-line, spacing the general way trims.
+            format!("MSRP abcd SEND\r\n{TO}{FROM}"),
+            format!("MSRP abcd 200 OK\r\n{TO}{FROM}\r\n"),
+            format!("MSRP abcd SEND\r\n{TO}{FROM}X-Y: z\r\n\r\n"),
+            format!("MSRP abcd 200 OK\r\n{TO}{FROM}-------abce$\r\n"),
+            format!("MSRP abcd SEND\r\n{TO}{FROM}Message-ID:  m123\r\n\r\n"),
+        ] {
+            assert!(read(&other).is_none(), "{other}");
+        }
+    }
+}
