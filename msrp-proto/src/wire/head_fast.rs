@@ -176,11 +176,11 @@ fn number(buf: &[u8], at: usize) -> Option<(u64, usize)> {
     let mut n = 0u64;
     let mut end = at;
     while let Some(&d) = buf.get(end).filter(|d| d.is_ascii_digit()) {
-        n = n * 10 + u64::from(d - b'0');
-        end += 1;
-        if end - at > 19 {
+        if end - at == 19 {
             return None;
         }
+        n = n * 10 + u64::from(d - b'0');
+        end += 1;
     }
     (end > at).then_some((n, end))
 }
@@ -287,6 +287,16 @@ mod tests {
 
     const TO: &str = "To-Path: msrp://b.example.com/y;tcp\r\n";
     const FROM: &str = "From-Path: msrp://a.example.com/x;tcp\r\n";
+
+    #[test]
+    fn numbers_of_up_to_19_digits_are_read_and_longer_ones_left_alone() {
+        let max = b"9999999999999999999-";
+        assert_eq!(number(max, 0), Some((9_999_999_999_999_999_999, 19)));
+        assert_eq!(number(b"99999999999999999999-", 0), None);
+        assert_eq!(number(b"x7-", 1), Some((7, 2)));
+        assert_eq!(number(b"-", 0), None);
+        assert_eq!(number(b"12", 2), None);
+    }
 
     #[test]
     fn common_heads_are_read_and_others_left_alone() {
