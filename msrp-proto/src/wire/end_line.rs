@@ -177,6 +177,15 @@ impl EndLineScanner {
     }
 }
 
+/// The flag of `line` (without its CRLF) when it is the end-line of the
+/// chunk with transaction id `tid`.
+pub(crate) fn end_line_flag(line: &[u8], tid: &[u8]) -> Option<Continuation> {
+    match line.strip_prefix(b"-------")?.strip_prefix(tid) {
+        Some([flag]) => Continuation::from_byte(*flag),
+        _ => None,
+    }
+}
+
 /// Where `\r\n-------<tid>` occurs in `body`, if anywhere: sending `body`
 /// under `tid` could then end the chunk early, so the sender must choose
 /// another transaction id (RFC 4975 §7.1). Deliberately stricter than the

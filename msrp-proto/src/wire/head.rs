@@ -52,7 +52,7 @@ pub(crate) struct Field {
 
 /// How many header lines a head keeps without an allocation of their own:
 /// a SEND chunk usually has five to eight.
-const INLINE_FIELDS: usize = 8;
+pub(crate) const INLINE_FIELDS: usize = 8;
 
 /// The header lines of a head, in order. Up to [`INLINE_FIELDS`] live
 /// inside the head itself; a vector of their own was one allocation and

@@ -112,7 +112,7 @@ fn special_bytes(x: u64) -> u64 {
 /// printable ASCII, sixteen bytes at a time in two `u64`s. On the few
 /// short lines of a head this costs a third of a `memchr` per line, whose
 /// set-up is made for longer runs (benches/parse.rs, small_chunk).
-fn find_special(buf: &[u8], from: usize) -> Option<usize> {
+pub(crate) fn find_special(buf: &[u8], from: usize) -> Option<usize> {
     let word = |b: &[u8]| {
         let mut bytes = [0; 8];
         bytes.copy_from_slice(b);
@@ -137,6 +137,16 @@ fn find_special(buf: &[u8], from: usize) -> Option<usize> {
     tail.iter()
         .position(|&b| b.wrapping_sub(0x20) >= 0x5f)
         .map(|i| at + i)
+}
+
+/// The CR that ends the line starting at `line`, if the line is printable
+/// ASCII from `from` on, ends in CRLF and is at most `max` long. The search
+/// stops at the limit, so a line that is too long costs no more than the
+/// limit.
+pub(crate) fn plain_line_end(buf: &[u8], line: usize, from: usize, max: usize) -> Option<usize> {
+    let window = &buf[..buf.len().min(line.saturating_add(max).saturating_add(2))];
+    let cr = find_special(window, from)?;
+    (window.get(cr..cr + 2)? == b"\r\n").then_some(cr)
 }
 
 /// A head found whole by [`scan_plain_head`].
@@ -166,13 +176,7 @@ pub(crate) fn scan_plain_head(
     limits: &Limits,
     lines: &mut Vec<Span>,
 ) -> Option<PlainHead> {
-    // The CR that ends the line starting at `from`, if the line is plain
-    // and at most `max` long.
-    let line_end = |from: usize, max: usize| {
-        let window = &buf[..buf.len().min(from.saturating_add(max).saturating_add(2))];
-        let cr = find_special(window, from)?;
-        (window.get(cr..cr + 2)? == b"\r\n").then_some(cr)
-    };
+    let line_end = |from: usize, max: usize| plain_line_end(buf, from, from, max);
     let cr = line_end(0, limits.max_start_line)?;
     let (transaction_id, line) = parse_start_line(&buf[..cr]).ok()?;
     lines.clear();
@@ -340,16 +344,13 @@ const fn tail_word(name: &str) -> u64 {
     u64::from_le_bytes(bytes)
 }
 
-/// [`split_header_line`] for the headers nearly every chunk carries, when
-/// they are written as RFC 4975 writes them: the canonical name, a colon,
-/// one space, and a value with no whitespace around it. Two compares of
-/// eight bytes find the name and the colon, where the general way searches
-/// for the colon, looks the name up and trims the value (a sixth of a
-/// small chunk's head; benches/parse.rs, small_chunk). `None` for any
-/// other line, which the general way then reads: both give the same
-/// answer on every line this one accepts.
+/// The header that `line` starts with, when it is one that nearly every
+/// chunk carries written as RFC 4975 writes it: the canonical name, a
+/// colon and one space. Two compares of eight bytes, where the general way
+/// searches for the colon and looks the name up (a sixth of a small
+/// chunk's head; benches/parse.rs, small_chunk).
 #[inline]
-fn split_common(line: &[u8], at: usize) -> Option<(Span, Span, Option<HeaderName>)> {
+pub(crate) fn common_name(line: &[u8]) -> Option<HeaderName> {
     use HeaderName::*;
     // (first eight bytes, last eight up to the space) of each line.
     const TO_PATH: (u64, u64) = (word(b"To-Path:"), tail_word("To-Path"));
@@ -373,12 +374,20 @@ fn split_common(line: &[u8], at: usize) -> Option<(Span, Span, Option<HeaderName
         _ => return None,
     };
     let colon = name.as_str().len();
+    (word(line.get(colon - 6..)?.first_chunk::<8>()?) == tail).then_some(name)
+}
+
+/// [`split_header_line`] for the lines [`common_name`] knows, when the value
+/// has no whitespace around it. `None` for any other line, which the
+/// general way then reads: both give the same answer on every line this
+/// one accepts.
+#[inline]
+fn split_common(line: &[u8], at: usize) -> Option<(Span, Span, Option<HeaderName>)> {
+    let name = common_name(line)?;
+    let colon = name.as_str().len();
     let value = line.get(colon + 2..)?;
     let plain = |b: Option<&u8>| !matches!(b, Some(b' ' | b'\t'));
-    let ok = word(line.get(colon - 6..)?.first_chunk::<8>()?) == tail
-        && plain(value.first())
-        && plain(value.last());
-    ok.then(|| {
+    (plain(value.first()) && plain(value.last())).then(|| {
         (
             Span::new(at, at + colon),
             Span::new(at + colon + 2, at + line.len()),
@@ -441,25 +450,53 @@ const PATH_CACHE_SIZE: usize = 4;
 /// a receive buffer alive; a cloned path equals the one parsing would give.
 #[derive(Debug, Default)]
 pub(crate) struct PathCache {
-    entries: [Option<(Bytes, Path)>; PATH_CACHE_SIZE],
+    entries: [Option<CachedPath>; PATH_CACHE_SIZE],
     /// The entry replaced next.
     next: usize,
+}
+
+/// One remembered path value.
+#[derive(Debug)]
+struct CachedPath {
+    text: Bytes,
+    path: Path,
+    /// Whether `text` is printable ASCII, as the values of a plain head are.
+    plain: bool,
 }
 
 impl PathCache {
     /// The path that `value` holds: a clone of the remembered one, or
     /// parsed (and remembered if valid).
-    fn parse(&mut self, value: &[u8], max_uris: usize) -> Result<Path, UriError> {
+    pub(crate) fn parse(&mut self, value: &[u8], max_uris: usize) -> Result<Path, UriError> {
         let mut known = self.entries.iter().flatten();
-        if let Some((_, path)) = known.find(|(text, _)| text[..] == *value) {
+        if let Some(hit) = known.find(|c| c.text[..] == *value) {
             // Parsed under the same limits, so it is still within them.
-            return Ok(path.clone());
+            return Ok(hit.path.clone());
         }
         let text = Bytes::copy_from_slice(value);
         let path = Path::from_shared(&text, max_uris)?;
-        self.entries[self.next] = Some((text, path.clone()));
+        let plain = is_printable(&text);
+        self.entries[self.next] = Some(CachedPath {
+            text,
+            path: path.clone(),
+            plain,
+        });
         self.next = (self.next + 1) % PATH_CACHE_SIZE;
         Ok(path)
+    }
+
+    /// The remembered path that `line` starts with, as a whole value: the
+    /// path and the length of its text, which a CRLF follows in `line`.
+    /// Only printable values, so that a hit also proves the line plain
+    /// without searching it for its end.
+    pub(crate) fn line_value(&self, line: &[u8]) -> Option<(&Path, usize)> {
+        let mut known = self.entries.iter().flatten();
+        let hit = known.find(|c| {
+            let len = c.text.len();
+            // The CRLF first: it rules out most other entries for less.
+            c.plain && line.get(len..len + 2) == Some(b"\r\n") && line[..len] == c.text[..]
+        })?;
+        Some((&hit.path, hit.text.len()))
     }
 }
 

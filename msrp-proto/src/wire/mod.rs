@@ -23,6 +23,7 @@ mod encode;
 pub(crate) mod end_line;
 mod error;
 mod head;
+mod head_fast;
 mod head_parse;
 pub(crate) mod header;
 mod limits;

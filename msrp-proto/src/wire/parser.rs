@@ -11,8 +11,9 @@ use std::collections::VecDeque;
 
 use bytes::{Buf, Bytes, BytesMut};
 
-use crate::wire::end_line::{EndLineScanner, Scan, Tid, end_line_finder};
+use crate::wire::end_line::{EndLineScanner, Scan, Tid, end_line_finder, end_line_flag};
 use crate::wire::head::{Line, Span};
+use crate::wire::head_fast;
 use crate::wire::head_parse::{self, HeadParts, PathCache};
 use crate::wire::{
     ChunkHead, Continuation, Limits, Method, ParseError, ParseErrorKind, RejectedChunk,
@@ -370,10 +371,15 @@ impl Parser {
     fn step(&mut self) -> Result<Option<Event>, ParseError> {
         loop {
             let progressed = match std::mem::replace(&mut self.state, State::Start) {
-                State::Start => match self.read_plain_head() {
-                    Some(event) => return event,
-                    None => self.read_start_line()?,
-                },
+                State::Start => {
+                    if let Some(event) = self.read_fast_head() {
+                        return event;
+                    }
+                    match self.read_plain_head() {
+                        Some(event) => return event,
+                        None => self.read_start_line()?,
+                    }
+                }
                 State::Head {
                     tid,
                     line,
@@ -428,6 +434,19 @@ impl Parser {
             }
             _ => Ok(None),
         }
+    }
+
+    /// The head, when it lies whole in the buffer and is common (see
+    /// [`head_fast::read_head`]), read in one pass and built as the other
+    /// ways would. `None` leaves it to them, with nothing changed: that
+    /// includes the heads they would reject (a bad end-line, a response
+    /// with a body), so that every error comes from one place.
+    fn read_fast_head(&mut self) -> Option<Result<Option<Event>, ParseError>> {
+        let fast = head_fast::read_head(&mut self.buf, &self.limits, &mut self.paths)?;
+        self.offset += fast.consumed as u64;
+        let tid = Tid::new(fast.head.transaction_id_bytes());
+        let non_send = fast.head.method() != Some(&Method::Send);
+        Some(self.start_body(Ok(fast.head), tid, non_send, fast.flag))
     }
 
     /// The head, when it lies whole in the buffer and is plain (see
@@ -542,14 +561,8 @@ impl Parser {
         start: usize,
         cr: usize,
     ) -> Result<Continuation, ParseError> {
-        let text = &self.buf[start..cr];
-        let tid = &self.buf[tid.range()];
-        let rest = &text[7..];
-        match rest.strip_prefix(tid) {
-            Some([flag]) => Continuation::from_byte(*flag),
-            _ => None,
-        }
-        .ok_or_else(|| self.error_at(ParseErrorKind::EndLine, start))
+        end_line_flag(&self.buf[start..cr], &self.buf[tid.range()])
+            .ok_or_else(|| self.error_at(ParseErrorKind::EndLine, start))
     }
 
     fn complete_head(
@@ -593,6 +606,18 @@ impl Parser {
             let at = head_offset + head_len as u64;
             Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
         });
+        self.start_body(head, tid, non_send, bodiless_flag)
+    }
+
+    /// Goes on after a head: to its body, its end-line (bodiless), or the
+    /// body of the chunk it rejects.
+    fn start_body(
+        &mut self,
+        head: Result<ChunkHead, ParseError>,
+        tid: Tid,
+        non_send: bool,
+        bodiless_flag: Option<Continuation>,
+    ) -> Result<Option<Event>, ParseError> {
         let mut scanner = EndLineScanner::new(tid);
         if let Some(len) = head.as_ref().ok().and_then(|h| h.byte_range()?.len()) {
             scanner.expect(len);
