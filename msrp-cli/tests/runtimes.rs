@@ -122,7 +122,8 @@ fn async_std_listen_and_async_std_send_over_tls() {
 }
 
 /// `msrp bench --runtime RT` on 8 MiB: one JSON object naming the runtime
-/// first, then the same 18 keys as on tokio, every figure above zero.
+/// first, then the same 24 keys as on tokio (the CPU figures on Linux),
+/// every figure above zero.
 fn bench(runtime: &str) {
     let (stdout, stderr, code) = run(&[
         "bench",
@@ -139,7 +140,7 @@ fn bench(runtime: &str) {
         stdout.starts_with(&format!("{{\"runtime\":\"{runtime}\",\"bytes\":8388608,")),
         "{stdout}"
     );
-    assert_eq!(report.as_object().unwrap().len(), 18, "{stdout}");
+    assert_eq!(report.as_object().unwrap().len(), 24, "{stdout}");
     for key in [
         "raw_tcp_gbps",
         "msrp_tcp_gbps",
@@ -147,6 +148,12 @@ fn bench(runtime: &str) {
         "raw_tls_gbps",
         "msrp_tls_gbps",
         "tls_ratio",
+        "tcp_cpu_ratio",
+        "tls_cpu_ratio",
+        "raw_tcp_cpu_s_per_gib",
+        "msrp_tcp_cpu_s_per_gib",
+        "raw_tls_cpu_s_per_gib",
+        "msrp_tls_cpu_s_per_gib",
     ] {
         let value = report[key].as_f64().unwrap_or(0.0);
         assert!(value > 0.0, "{key} = {value} in {stdout}");
