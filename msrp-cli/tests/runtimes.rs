@@ -148,13 +148,10 @@ fn bench(runtime: &str) {
         "raw_tls_gbps",
         "msrp_tls_gbps",
         "tls_ratio",
-        "tcp_cpu_ratio",
-        "tls_cpu_ratio",
-        "raw_tcp_cpu_s_per_gib",
-        "msrp_tcp_cpu_s_per_gib",
-        "raw_tls_cpu_s_per_gib",
-        "msrp_tls_cpu_s_per_gib",
-    ] {
+    ]
+    .into_iter()
+    .chain(BENCH_CPU_KEYS)
+    {
         let value = report[key].as_f64().unwrap_or(0.0);
         assert!(value > 0.0, "{key} = {value} in {stdout}");
     }

@@ -285,3 +285,14 @@ pub fn relay() -> Relay {
         password: relay_var("MSRP_TEST_RELAY_PASSWORD"),
     }
 }
+
+/// The CPU figures of `msrp bench --json` (on Linux, where the tests run),
+/// in the order they are printed, last in the report.
+pub const BENCH_CPU_KEYS: [&str; 6] = [
+    "tcp_cpu_ratio",
+    "tls_cpu_ratio",
+    "raw_tcp_cpu_s_per_gib",
+    "msrp_tcp_cpu_s_per_gib",
+    "raw_tls_cpu_s_per_gib",
+    "msrp_tls_cpu_s_per_gib",
+];

@@ -16,10 +16,11 @@ use std::sync::Arc;
 use bytes::BytesMut;
 
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
-use crate::path::Path;
 use crate::wire::end_line::end_line_flag;
-use crate::wire::head::{Field, Fields, HeadData, INLINE_FIELDS, Line, Parsed, Span};
-use crate::wire::head_parse::{PathCache, common_name, parse_start_line, plain_line_end};
+use crate::wire::head::{Field, Fields, HeadData, INLINE_FIELDS, Line, Span};
+use crate::wire::head_parse::{
+    PathCache, TypedHeaders, common_name, parse_start_line, plain_line_end,
+};
 use crate::wire::{
     ByteRange, ChunkHead, Continuation, FailureReport, HeaderName, Limits, MediaType, Method,
     Status, SuccessReport,
@@ -37,17 +38,9 @@ pub(crate) struct FastHead {
 /// What the walk over the header lines collects.
 #[derive(Default)]
 struct Values {
-    seen: u32,
     fields: [Field; INLINE_FIELDS],
     count: usize,
-    to_path: Option<Path>,
-    from_path: Option<Path>,
-    message_id: Option<Span>,
-    byte_range: Option<ByteRange>,
-    success_report: Option<SuccessReport>,
-    failure_report: Option<FailureReport>,
-    status: Option<Box<Status>>,
-    content_type: Option<Span>,
+    typed: TypedHeaders,
 }
 
 /// Takes the head off the front of `buf` when it lies there whole and is
@@ -84,10 +77,10 @@ pub(crate) fn read_head(
         let bit = 1u32 << (name as u32);
         let full = values.count == INLINE_FIELDS || values.count == limits.max_headers;
         // None of these may repeat.
-        if values.seen & bit != 0 || full {
+        if values.typed.seen & bit != 0 || full {
             return None;
         }
-        values.seen |= bit;
+        values.typed.seen |= bit;
         let value_at = at + name.as_str().len() + 2;
         let cr = values.take(name, bytes, value_at, limits, paths)?;
         if cr - at > limits.max_header_line {
@@ -104,7 +97,7 @@ pub(crate) fn read_head(
             return None;
         }
     };
-    let (to_path, from_path) = (values.to_path?, values.from_path?);
+    let (to_path, from_path) = (values.typed.to_path.take()?, values.typed.from_path.take()?);
     let consumed = end_cr + 2;
     let mut raw = buf.split_to(consumed).freeze();
     raw.truncate(head_len);
@@ -118,17 +111,7 @@ pub(crate) fn read_head(
             len: values.count as u8,
             items: values.fields,
         },
-        parsed: Parsed {
-            to_path,
-            from_path,
-            message_id: values.message_id,
-            byte_range: values.byte_range,
-            success_report: values.success_report,
-            failure_report: values.failure_report,
-            status: values.status,
-            content_type: values.content_type,
-            use_path: None,
-        },
+        parsed: values.typed.into_parsed(to_path, from_path),
         has_body: flag.is_none(),
     }));
     Some(FastHead {
@@ -225,8 +208,8 @@ impl Values {
         paths: &mut PathCache,
     ) -> Option<usize> {
         let path_slot = match name {
-            HeaderName::ToPath => Some(&mut self.to_path),
-            HeaderName::FromPath => Some(&mut self.from_path),
+            HeaderName::ToPath => Some(&mut self.typed.to_path),
+            HeaderName::FromPath => Some(&mut self.typed.from_path),
             _ => None,
         };
         if let Some(slot) = path_slot {
@@ -239,13 +222,13 @@ impl Values {
         let direct = match name {
             HeaderName::MessageId => ident_at(buf, at)
                 .and_then(|end| crlf_at(buf, end))
-                .inspect(|&cr| self.message_id = Some(span(at, cr))),
+                .inspect(|&cr| self.typed.message_id = Some(span(at, cr))),
             HeaderName::ByteRange => byte_range(buf, at).map(|(range, cr)| {
-                self.byte_range = Some(range);
+                self.typed.byte_range = Some(range);
                 cr
             }),
             HeaderName::ContentType if buf[at..].starts_with(b"text/plain\r\n") => {
-                self.content_type = Some(span(at, at + 10));
+                self.typed.content_type = Some(span(at, at + 10));
                 Some(at + 10)
             }
             _ => None,
@@ -265,22 +248,24 @@ impl Values {
         let span = span(at, cr);
         let max_uris = limits.max_path_uris;
         match name {
-            HeaderName::ToPath => self.to_path = Some(paths.parse(value, max_uris).ok()?),
-            HeaderName::FromPath => self.from_path = Some(paths.parse(value, max_uris).ok()?),
-            HeaderName::MessageId => self.message_id = Some(is_ident(value).then_some(span)?),
-            HeaderName::ByteRange => self.byte_range = Some(ByteRange::parse_bytes(value).ok()?),
+            HeaderName::ToPath => self.typed.to_path = Some(paths.parse(value, max_uris).ok()?),
+            HeaderName::FromPath => self.typed.from_path = Some(paths.parse(value, max_uris).ok()?),
+            HeaderName::MessageId => self.typed.message_id = Some(is_ident(value).then_some(span)?),
+            HeaderName::ByteRange => {
+                self.typed.byte_range = Some(ByteRange::parse_bytes(value).ok()?);
+            }
             HeaderName::ContentType => {
                 let bare = MediaType::is_bare(value);
                 (bare || MediaType::parse(text()?).is_ok()).then_some(())?;
-                self.content_type = Some(span);
+                self.typed.content_type = Some(span);
             }
             HeaderName::SuccessReport => {
-                self.success_report = Some(SuccessReport::parse(text()?).ok()?);
+                self.typed.success_report = Some(SuccessReport::parse(text()?).ok()?);
             }
             HeaderName::FailureReport => {
-                self.failure_report = Some(FailureReport::parse(text()?).ok()?);
+                self.typed.failure_report = Some(FailureReport::parse(text()?).ok()?);
             }
-            HeaderName::Status => self.status = Some(Box::new(Status::parse(text()?).ok()?)),
+            HeaderName::Status => self.typed.status = Some(Box::new(Status::parse(text()?).ok()?)),
             _ => return None,
         }
         Some(cr)

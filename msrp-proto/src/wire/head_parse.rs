@@ -581,37 +581,44 @@ pub(crate) fn assemble(
         headers_start: u32::try_from(parts.headers_start).unwrap_or(u32::MAX),
         line: parts.line,
         fields,
-        parsed: Parsed {
-            to_path,
-            from_path,
-            message_id: typed.message_id,
-            byte_range: typed.byte_range,
-            success_report: typed.success_report,
-            failure_report: typed.failure_report,
-            status: typed.status,
-            content_type: typed.content_type,
-            use_path: typed.use_path,
-        },
+        parsed: typed.into_parsed(to_path, from_path),
         has_body: parts.has_body,
     })))
 }
 
-/// The typed values collected while walking the header lines.
+/// The typed values collected while walking the header lines (here, and
+/// in the one-pass reading of `head_fast`).
 #[derive(Default)]
-struct TypedHeaders {
-    seen: u32,
-    to_path: Option<Path>,
-    from_path: Option<Path>,
-    message_id: Option<Span>,
-    byte_range: Option<ByteRange>,
-    success_report: Option<SuccessReport>,
-    failure_report: Option<FailureReport>,
-    status: Option<Box<Status>>,
-    content_type: Option<Span>,
-    use_path: Option<Path>,
+pub(crate) struct TypedHeaders {
+    /// The headers seen, a bit per [`HeaderName`].
+    pub(crate) seen: u32,
+    pub(crate) to_path: Option<Path>,
+    pub(crate) from_path: Option<Path>,
+    pub(crate) message_id: Option<Span>,
+    pub(crate) byte_range: Option<ByteRange>,
+    pub(crate) success_report: Option<SuccessReport>,
+    pub(crate) failure_report: Option<FailureReport>,
+    pub(crate) status: Option<Box<Status>>,
+    pub(crate) content_type: Option<Span>,
+    pub(crate) use_path: Option<Path>,
 }
 
 impl TypedHeaders {
+    /// The values a head keeps, with the two paths every chunk has.
+    pub(crate) fn into_parsed(self, to_path: Path, from_path: Path) -> Parsed {
+        Parsed {
+            to_path,
+            from_path,
+            message_id: self.message_id,
+            byte_range: self.byte_range,
+            success_report: self.success_report,
+            failure_report: self.failure_report,
+            status: self.status,
+            content_type: self.content_type,
+            use_path: self.use_path,
+        }
+    }
+
     /// Validates one header (`text` is its value) and keeps the value if
     /// the protocol needs it.
     fn take(
