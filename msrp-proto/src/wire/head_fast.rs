@@ -10,6 +10,11 @@
 //! head and find no fault, so it needs no error paths of its own: on
 //! anything else it gives up before anything has changed, and they then
 //! read the same bytes, faults and all.
+//!
+//! So the rules of the wire format (RFC 4975 §9's grammar, the limits, the
+//! errors) live in `head_parse.rs`; this file only recognises the heads
+//! that obey them in the usual way. `tests/fast_head.rs` holds the two
+//! readings to the same answers.
 
 use std::sync::Arc;
 
