@@ -8,7 +8,7 @@
 
 use std::path::PathBuf;
 
-use msrp_proto::wire::{Event, Limits, ParseError, Parser};
+use msrp_proto::wire::{BodyMode, Event, Limits, ParseError, Parser};
 use proptest::prelude::*;
 
 /// The chunk of `benches/parse.rs`, `small_chunk`: the common case.
@@ -59,7 +59,17 @@ fn describe(event: &Result<Option<Event>, ParseError>, offset: u64) -> String {
 /// time, adjacent body pieces merged (how a body is cut depends on how it
 /// arrives).
 fn trace<'a>(pieces: impl IntoIterator<Item = &'a [u8]>, limits: &Limits) -> Vec<String> {
+    trace_in(pieces, limits, BodyMode::Stream)
+}
+
+/// [`trace`] with the parser's body mode set to `mode`.
+fn trace_in<'a>(
+    pieces: impl IntoIterator<Item = &'a [u8]>,
+    limits: &Limits,
+    mode: BodyMode,
+) -> Vec<String> {
     let mut parser = Parser::new(limits.clone());
+    parser.set_body_mode(mode);
     let mut steps: Vec<String> = Vec::new();
     'feed: for piece in pieces {
         parser.feed(piece);
@@ -322,6 +332,75 @@ fn golden_vectors_give_the_same_events_whole_and_byte_by_byte() {
         }
     }
     assert!(seen > 10, "only {seen} vectors");
+}
+
+/// Chunks whose small body the one-pass reading may take with the head
+/// (it lies whole behind it, where Byte-Range says it ends), and many whose
+/// body it must leave to the body step: one that holds a CR (an end-line
+/// could start there), one that ends elsewhere, one too long to be looked
+/// for where it should end, one that the limits or the body mode reject.
+fn body_variants() -> Vec<(Vec<u8>, usize)> {
+    let chunk = |start: &str, range: &str, body: &[u8]| {
+        let mut out = send_with(start, &[TO, FROM, range], "\r\n");
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\r\n-------a786hjs2$\r\n");
+        out
+    };
+    let full = |len: usize| format!("Byte-Range: 1-{len}/{len}");
+    let mut out = Vec::new();
+    for start in [
+        "MSRP a786hjs2 SEND",
+        "MSRP a786hjs2 REPORT",
+        "MSRP a786hjs2 200 OK",
+    ] {
+        for len in [1, 2, 7, 8, 9, 38, 1023, 1024, 1025] {
+            let body: Vec<u8> = (0..len).map(|i| b"abcdefgh-\n"[i % 10]).collect();
+            out.push((chunk(start, &full(len), &body), len));
+            out.push((chunk(start, &format!("Byte-Range: 1-{len}/*"), &body), len));
+            out.push((chunk(start, &full(len + 1), &body), len));
+            out.push((chunk(start, &full(len - 1), &body), len));
+            // A CR at each end, and in the middle.
+            for at in [0, len / 2, len - 1] {
+                let mut with_cr = body.clone();
+                with_cr[at] = b'\r';
+                out.push((chunk(start, &full(len), &with_cr), len));
+            }
+        }
+        out.push((chunk(start, "Byte-Range: 1-0/0", b""), 0));
+        // This chunk's end-line inside the body that Byte-Range declares,
+        // and another transaction's.
+        let early = b"abc\r\n-------a786hjs2$\r\nxyz";
+        out.push((chunk(start, &full(early.len()), early), early.len()));
+        let other = b"abc\r\n-------b786hjs2$\r\nxyz";
+        out.push((chunk(start, &full(other.len()), other), other.len()));
+    }
+    out
+}
+
+#[test]
+fn small_bodies_give_the_same_events_whole_and_byte_by_byte() {
+    for (input, len) in body_variants() {
+        let text = String::from_utf8_lossy(&input);
+        // Each limit that holds a body: at its length, and one below.
+        let mut sets = vec![(Limits::default(), BodyMode::Stream)];
+        for max in [len, len.saturating_sub(1)] {
+            let mut l = Limits::default();
+            l.max_non_send_body = max;
+            sets.push((l.clone(), BodyMode::Stream));
+            sets.push((l, BodyMode::Segments(max.max(1))));
+            let mut l = Limits::default();
+            l.max_chunk = max;
+            sets.push((l, BodyMode::Whole));
+        }
+        for (limits, mode) in sets {
+            let whole = trace_in([&input[..]], &limits, mode);
+            let bytes = trace_in(input.chunks(1), &limits, mode);
+            assert_eq!(whole, bytes, "{mode:?} {limits:?}\n{text}");
+            let split = input.len() - len - 10;
+            let (a, b) = input.split_at(split);
+            assert_eq!(whole, trace_in([a, b], &limits, mode), "{mode:?}\n{text}");
+        }
+    }
 }
 
 /// Bytes that make a head uncommon, invalid, or end it early.

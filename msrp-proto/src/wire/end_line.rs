@@ -10,6 +10,7 @@
 use memchr::memmem::Finder;
 
 use crate::wire::Continuation;
+use crate::wire::head_parse::find_byte;
 
 /// The fixed part of every end-line, including the CRLF that ends the body.
 pub(crate) const END_LINE_PREFIX: &[u8] = b"\r\n-------";
@@ -63,7 +64,7 @@ pub(crate) enum Scan {
 /// Bodies up to this size are first looked for where their Byte-Range
 /// says they end (see [`EndLineScanner::expect`]). Above it the search
 /// costs little next to the body, and a body read twice would cost more.
-const EXPECTED_MAX: usize = 1024;
+pub(crate) const EXPECTED_MAX: usize = 1024;
 
 /// Resumable search for the end-line of one chunk.
 #[derive(Debug, Clone)]
@@ -96,8 +97,15 @@ impl EndLineScanner {
     /// Scans `buf` (the body bytes received and not yet handed out) from
     /// where the last scan stopped.
     pub(crate) fn scan(&mut self, buf: &[u8], finder: &Finder<'_>) -> Scan {
-        if let Some(found) = self.expected.take().and_then(|len| self.found_at(buf, len)) {
-            return found;
+        if let Some(len) = self.expected.take() {
+            debug_assert_eq!(self.resume, 0, "only before the first scan");
+            if let Some((line_len, flag)) = end_line_at(buf, len, self.tid.as_bytes()) {
+                return Scan::Found {
+                    body_len: len,
+                    line_len,
+                    flag,
+                };
+            }
         }
         let tid = self.tid.as_bytes();
         loop {
@@ -141,40 +149,33 @@ impl EndLineScanner {
         }
     }
 
-    /// The end-line at `body_len`, if it is there whole and nothing before
-    /// it can start one: no CR in the body. The search would then find the
-    /// same; checking costs a fifth of setting it up for a small body
-    /// (benches/parse.rs, small_chunk).
-    fn found_at(&self, buf: &[u8], body_len: usize) -> Option<Scan> {
-        debug_assert_eq!(self.resume, 0, "only before the first scan");
-        let tid = self.tid.as_bytes();
-        let rest = buf
-            .get(body_len..)?
-            .strip_prefix(END_LINE_PREFIX)?
-            .strip_prefix(tid)?;
-        let flag = match rest {
-            [flag, b'\r', b'\n', ..] => Continuation::from_byte(*flag)?,
-            _ => return None,
-        };
-        // Without an early exit, which vectorises: on a body this short,
-        // `memchr` costs more to set up than this to finish.
-        let crs = buf[..body_len]
-            .iter()
-            .fold(0u8, |crs, &b| crs | u8::from(b == b'\r'));
-        if crs != 0 {
-            return None;
-        }
-        Some(Scan::Found {
-            body_len,
-            line_len: END_LINE_PREFIX.len() + tid.len() + 3,
-            flag,
-        })
-    }
-
     /// The caller removed `n` bytes from the front of the buffer.
     pub(crate) fn advance(&mut self, n: usize) {
         self.resume = self.resume.saturating_sub(n);
     }
+}
+
+/// The end-line of the chunk with transaction id `tid` at `body_len` in
+/// `buf` (the body's first byte at 0), if it is there whole and nothing
+/// before it can start one (no CR in the body): its length with CRLFs, and
+/// its flag. The search would then find the same; checking costs a fifth
+/// of setting it up for a small body (benches/parse.rs, small_chunk).
+pub(crate) fn end_line_at(
+    buf: &[u8],
+    body_len: usize,
+    tid: &[u8],
+) -> Option<(usize, Continuation)> {
+    let rest = buf
+        .get(body_len..)?
+        .strip_prefix(END_LINE_PREFIX)?
+        .strip_prefix(tid)?;
+    let flag = match rest {
+        [flag, b'\r', b'\n', ..] => Continuation::from_byte(*flag)?,
+        _ => return None,
+    };
+    find_byte(&buf[..body_len], b'\r')
+        .is_none()
+        .then_some((END_LINE_PREFIX.len() + tid.len() + 3, flag))
 }
 
 /// The flag of `line` (without its CRLF) when it is the end-line of the

@@ -400,7 +400,7 @@ fn split_common(line: &[u8], at: usize) -> Option<(Span, Span, Option<HeaderName
 /// in a `u64`: on the few bytes of a header name this costs half as much as
 /// `memchr`, whose set-up is made for longer runs (benches/parse.rs,
 /// small_chunk).
-fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
+pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
     let pattern = u64::from_le_bytes([needle; 8]);
     let mut words = haystack.chunks_exact(8);

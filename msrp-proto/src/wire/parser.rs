@@ -134,6 +134,10 @@ pub struct Parser {
     lines: Vec<Span>,
     /// An end-line found together with the last body piece.
     pending_end: Option<Continuation>,
+    /// A small body taken off the buffer with its head (see
+    /// [`head_fast::WholeBody`]), handed out next. Its bytes still count as
+    /// buffered and not yet consumed, as if it were read the usual way.
+    pending_body: Option<head_fast::WholeBody>,
     failed: Option<ParseError>,
     /// Paths of recent heads, to skip parsing the same ones again.
     paths: PathCache,
@@ -152,12 +156,15 @@ impl Parser {
             state: State::Start,
             lines: Vec::new(),
             pending_end: None,
+            pending_body: None,
             failed: None,
             paths: PathCache::default(),
         }
     }
 
-    /// Changes when body bytes are handed out; takes effect at once.
+    /// Changes when body bytes are handed out; takes effect at once for
+    /// the bytes not yet read. A small body that arrived whole with its
+    /// head is read with it, under the mode in force then.
     pub fn set_body_mode(&mut self, mode: BodyMode) {
         self.mode = mode;
     }
@@ -286,12 +293,15 @@ impl Parser {
     /// of one kept aside for the next read, or blocks kept for reuse. False
     /// before the first read and after [`release_idle_buffer`](Self::release_idle_buffer).
     pub fn holds_buffer(&self) -> bool {
-        self.buf.capacity() > 0 || self.scratch.is_some() || !self.spares.is_empty()
+        self.buf.capacity() > 0
+            || self.scratch.is_some()
+            || !self.spares.is_empty()
+            || self.pending_body.is_some()
     }
 
     /// Bytes received and not yet handed out.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.buf.len() + self.pending_body.as_ref().map_or(0, |body| body.consumed)
     }
 
     /// Stream offset (bytes fed since creation) of the first byte not yet
@@ -304,7 +314,7 @@ impl Parser {
     /// a head has begun and not ended.
     pub fn in_head(&self) -> bool {
         match self.state {
-            State::Start => !self.buf.is_empty(),
+            State::Start => !self.buf.is_empty() && self.pending_body.is_none(),
             State::Head { .. } => true,
             State::Body(_) | State::Skip(_) => false,
         }
@@ -312,7 +322,10 @@ impl Parser {
 
     /// Whether the parser sits between two chunks with nothing buffered.
     pub fn is_idle(&self) -> bool {
-        matches!(self.state, State::Start) && self.buf.is_empty() && self.pending_end.is_none()
+        matches!(self.state, State::Start)
+            && self.buf.is_empty()
+            && self.pending_end.is_none()
+            && self.pending_body.is_none()
     }
 
     /// Tells the parser that the stream ended. An error if it ended inside
@@ -326,7 +339,7 @@ impl Parser {
         }
         let err = ParseError::new(
             ParseErrorKind::UnexpectedEof,
-            self.offset + self.buf.len() as u64,
+            self.offset + self.buffered() as u64,
         );
         self.failed = Some(err.clone());
         Err(err)
@@ -343,6 +356,10 @@ impl Parser {
     pub fn next(&mut self) -> Result<Option<Event>, ParseError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
+        }
+        if let Some(body) = self.pending_body.take() {
+            self.offset += body.consumed as u64;
+            return Ok(Some(Event::Body(body.data)));
         }
         if let Some(flag) = self.pending_end.take() {
             return Ok(Some(Event::End(flag)));
@@ -442,8 +459,17 @@ impl Parser {
     /// includes the heads they would reject (a bad end-line, a response
     /// with a body), so that every error comes from one place.
     fn read_fast_head(&mut self) -> Option<Result<Option<Event>, ParseError>> {
-        let fast = head_fast::read_head(&mut self.buf, &self.limits, &mut self.paths)?;
+        let (limits, mode) = (&self.limits, self.mode);
+        let may_hold = |non_send, len| {
+            hold_limit(limits, mode, non_send).is_none_or(|(max, _)| len as u64 <= max)
+        };
+        let fast = head_fast::read_head(&mut self.buf, &self.limits, &mut self.paths, may_hold)?;
         self.offset += fast.consumed as u64;
+        if let (Some(body), Some(flag)) = (fast.body, fast.flag) {
+            self.pending_body = Some(body);
+            self.pending_end = Some(flag);
+            return Some(Ok(Some(Event::Head(fast.head))));
+        }
         let tid = Tid::new(fast.head.transaction_id_bytes());
         let non_send = fast.head.method() != Some(&Method::Send);
         Some(self.start_body(Ok(fast.head), tid, non_send, fast.flag))
@@ -647,18 +673,7 @@ impl Parser {
 
     /// The most body bytes that may be held before the chunk is rejected.
     fn hold_limit(&self, body: &BodyState) -> Option<(u64, ParseErrorKind)> {
-        let non_send = self.limits.max_non_send_body;
-        let whole = self.limits.max_chunk;
-        let whole_limit = || (whole as u64, ParseErrorKind::ChunkTooLarge { limit: whole });
-        match (body.non_send, self.mode == BodyMode::Whole) {
-            (true, true) if whole < non_send => Some(whole_limit()),
-            (true, _) => Some((
-                non_send as u64,
-                ParseErrorKind::BodyTooLarge { limit: non_send },
-            )),
-            (false, true) => Some(whole_limit()),
-            (false, false) => None,
-        }
+        hold_limit(&self.limits, self.mode, body.non_send)
     }
 
     fn read_body(&mut self, mut body: BodyState) -> Result<Option<Event>, ParseError> {
@@ -726,5 +741,26 @@ impl Parser {
                 Ok(false)
             }
         }
+    }
+}
+
+/// The most body bytes of a chunk that may be held before it is rejected,
+/// and the error then: a non-SEND body is held to
+/// [`Limits::max_non_send_body`], and [`BodyMode::Whole`] holds every body
+/// to [`Limits::max_chunk`].
+fn hold_limit(limits: &Limits, mode: BodyMode, non_send: bool) -> Option<(u64, ParseErrorKind)> {
+    let non_send_max = limits.max_non_send_body;
+    let whole = limits.max_chunk;
+    let whole_limit = || (whole as u64, ParseErrorKind::ChunkTooLarge { limit: whole });
+    match (non_send, mode == BodyMode::Whole) {
+        (true, true) if whole < non_send_max => Some(whole_limit()),
+        (true, _) => Some((
+            non_send_max as u64,
+            ParseErrorKind::BodyTooLarge {
+                limit: non_send_max,
+            },
+        )),
+        (false, true) => Some(whole_limit()),
+        (false, false) => None,
     }
 }
