@@ -28,6 +28,12 @@ const SPARE_BLOCKS: usize = 8;
 #[derive(Debug, Clone, PartialEq, Eq)]
 // A head is moved once per chunk; boxing it would cost an allocation instead.
 #[allow(clippy::large_enum_variant)]
+// A word-sized tag puts every variant's data at offset 8: with the one-byte
+// tag, a flag at offset 1 made each move of an event out of its `Result`
+// copy from offset 1, across the parser's eight-byte stores, which the CPU
+// cannot forward (a tenth of `small_chunk/one_267_bytes`, perf). The size
+// stays 40 bytes, with or without `Option` and `Result` around it.
+#[repr(u64)]
 pub enum Event {
     /// The start line and headers of a new chunk.
     Head(ChunkHead),
