@@ -211,6 +211,13 @@ fn span(start: usize, end: usize) -> Span {
 fn ident_at(buf: &[u8], at: usize) -> Option<usize> {
     let limit = buf.len().min(at + IDENT_MAX_LEN + 1);
     let mut end = at;
+    // Four bytes a step while all four are ident-chars, then one a step.
+    while let Some(four) = buf.get(end..end + 4).filter(|_| end + 4 <= limit) {
+        if !four.iter().fold(true, |ok, &b| ok & is_ident_char(b)) {
+            break;
+        }
+        end += 4;
+    }
     while end < limit && is_ident_char(buf[end]) {
         end += 1;
     }
@@ -372,6 +379,30 @@ mod tests {
             refuse,
         );
         assert!(fast.unwrap().body.is_none());
+    }
+
+    #[test]
+    fn idents_end_where_the_byte_by_byte_reading_ends_them() {
+        // What `ident_at` must answer: `is_ident` on the longest run.
+        let reference = |buf: &[u8], at: usize| {
+            let run = buf[at..].iter().take_while(|&&b| is_ident_char(b)).count();
+            let end = at + run;
+            (end < buf.len() && is_ident(&buf[at..end])).then_some(end)
+        };
+        for len in 0..40 {
+            for at in [0, 3] {
+                let ident: Vec<u8> = (0..at + len).map(|i| b"a1.-+%="[i % 7]).collect();
+                for stop in [&b"\r\n"[..], b" ", b"", b";"] {
+                    let buf = [&ident[..], stop].concat();
+                    assert_eq!(ident_at(&buf, at), reference(&buf, at), "{len} {stop:?}");
+                    for bad in at..buf.len() {
+                        let mut broken = buf.clone();
+                        broken[bad] = b'/';
+                        assert_eq!(ident_at(&broken, at), reference(&broken, at), "{len} {bad}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
