@@ -469,11 +469,11 @@ impl Parser {
         let may_hold = |non_send, len| {
             hold_limit(limits, mode, non_send).is_none_or(|(max, _)| len as u64 <= max)
         };
-        let fast = head_fast::read_head(&mut self.buf, &self.limits, &mut self.paths, may_hold)?;
-        self.offset += fast.consumed as u64;
-        if let (Some(body), Some(flag)) = (fast.body, fast.flag) {
-            self.pending_body = Some(body);
-            self.pending_end = Some(flag);
+        let body = &mut self.pending_body;
+        let fast = head_fast::read_head(&mut self.buf, limits, &mut self.paths, may_hold, body)?;
+        self.offset += u64::from(fast.consumed);
+        if self.pending_body.is_some() {
+            self.pending_end = fast.flag;
             return Some(Ok(Some(Event::Head(fast.head))));
         }
         let tid = Tid::new(fast.head.transaction_id_bytes());
