@@ -770,3 +770,18 @@ fn hold_limit(limits: &Limits, mode: BodyMode, non_send: bool) -> Option<(u64, P
         (false, false) => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_is_five_words_with_or_without_its_result() {
+        // The word-sized tag must not cost a word more: `Option` and
+        // `Result` find their tags in its unused values.
+        let size = size_of::<Event>();
+        assert_eq!(size, 40);
+        assert_eq!(size_of::<Option<Event>>(), size);
+        assert_eq!(size_of::<Result<Option<Event>, ParseError>>(), size);
+    }
+}
