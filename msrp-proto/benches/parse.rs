@@ -8,9 +8,11 @@
 //!   pass over the 64 KiB than the baseline makes, and about 0.6×.
 //! - `small_chunk`: a 267-byte SEND chunk parsed to completion, alone and
 //!   in 64 KiB batches of pipelined chunks as a busy connection delivers
-//!   them. Target (issue 14): ≤ 150 ns per chunk, or about 1700
-//!   instructions in `examples/parse_small` under callgrind (3418 at the
-//!   last count, 4270 before issue 14).
+//!   them. Target (issue 14): ≤ 150 ns per chunk. `scripts/parse-instructions`
+//!   counts instructions per chunk (2330 at the last count, 4270 before
+//!   issue 14), but time does not follow them closely: moves of values just
+//!   stored piecemeal (events, heads) stall on store forwarding, which
+//!   `perf annotate` shows and callgrind does not.
 //! - `near_miss`: a 64 KiB body made of near-miss end-lines (another
 //!   transaction's, and this one's followed by a non-flag byte): the
 //!   adversarial case for the end-line search, against the same baseline.
