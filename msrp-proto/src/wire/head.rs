@@ -120,6 +120,13 @@ pub(crate) enum Line {
 pub(crate) struct Parsed {
     pub(crate) to_path: Path,
     pub(crate) from_path: Path,
+    pub(crate) rest: OptionalHeaders,
+}
+
+/// The parsed headers that a chunk may lack: one list for the head and for
+/// both readings that collect it (`head_parse::TypedHeaders`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct OptionalHeaders {
     pub(crate) message_id: Option<Span>,
     pub(crate) byte_range: Option<ByteRange>,
     pub(crate) success_report: Option<SuccessReport>,
@@ -307,18 +314,18 @@ impl ChunkHead {
 
     /// Message-ID.
     pub fn message_id(&self) -> Option<&str> {
-        self.0.parsed.message_id.map(|s| self.text(s))
+        self.0.parsed.rest.message_id.map(|s| self.text(s))
     }
 
     /// Byte-Range, if present. RFC 4975 §7.1.1: an absent Byte-Range means
     /// `1-*/*`; see [`ChunkHead::byte_range_or_default`].
     pub fn byte_range(&self) -> Option<ByteRange> {
-        self.0.parsed.byte_range
+        self.0.parsed.rest.byte_range
     }
 
     /// Byte-Range, or `1-*/*` when absent (RFC 4975 §7.1.1).
     pub fn byte_range_or_default(&self) -> ByteRange {
-        self.0.parsed.byte_range.unwrap_or(ByteRange {
+        self.0.parsed.rest.byte_range.unwrap_or(ByteRange {
             start: 1,
             end: None,
             total: None,
@@ -327,22 +334,22 @@ impl ChunkHead {
 
     /// Success-Report, if present (absent means `no`).
     pub fn success_report(&self) -> Option<SuccessReport> {
-        self.0.parsed.success_report
+        self.0.parsed.rest.success_report
     }
 
     /// Failure-Report, if present (absent means `yes`).
     pub fn failure_report(&self) -> Option<FailureReport> {
-        self.0.parsed.failure_report
+        self.0.parsed.rest.failure_report
     }
 
     /// Status (REPORT requests).
     pub fn status(&self) -> Option<&Status> {
-        self.0.parsed.status.as_deref()
+        self.0.parsed.rest.status.as_deref()
     }
 
     /// Content-Type, as written.
     pub fn content_type(&self) -> Option<&str> {
-        self.0.parsed.content_type.map(|s| self.text(s))
+        self.0.parsed.rest.content_type.map(|s| self.text(s))
     }
 
     /// Content-Type, parsed.
@@ -392,7 +399,7 @@ impl ChunkHead {
 
     /// Use-Path (RFC 4976): the relay path granted by a successful AUTH.
     pub fn use_path(&self) -> Option<&Path> {
-        self.0.parsed.use_path.as_ref()
+        self.0.parsed.rest.use_path.as_ref()
     }
 
     /// The digest challenges of every WWW-Authenticate header (RFC 4976).

@@ -132,7 +132,7 @@ pub(crate) fn read_head(
     };
     let (to_path, from_path) = (values.typed.to_path.take()?, values.typed.from_path.take()?);
     let consumed = end_cr + 2;
-    let whole = match (flag, values.typed.byte_range.and_then(|r| r.len())) {
+    let whole = match (flag, values.typed.rest.byte_range.and_then(|r| r.len())) {
         (None, Some(len @ 1..)) if len <= EXPECTED_MAX as u64 => {
             let len = len as usize;
             let tid = &bytes[transaction_id.range()];
@@ -286,13 +286,13 @@ impl Values {
         let direct = match name {
             HeaderName::MessageId => ident_at(buf, at)
                 .and_then(|end| crlf_at(buf, end))
-                .inspect(|&cr| self.typed.message_id = Some(span(at, cr))),
+                .inspect(|&cr| self.typed.rest.message_id = Some(span(at, cr))),
             HeaderName::ByteRange => byte_range(buf, at).map(|(range, cr)| {
-                self.typed.byte_range = Some(range);
+                self.typed.rest.byte_range = Some(range);
                 cr
             }),
             HeaderName::ContentType if buf[at..].starts_with(b"text/plain\r\n") => {
-                self.typed.content_type = Some(span(at, at + 10));
+                self.typed.rest.content_type = Some(span(at, at + 10));
                 Some(at + 10)
             }
             _ => None,
@@ -314,22 +314,26 @@ impl Values {
         match name {
             HeaderName::ToPath => self.typed.to_path = Some(paths.parse(value, max_uris).ok()?),
             HeaderName::FromPath => self.typed.from_path = Some(paths.parse(value, max_uris).ok()?),
-            HeaderName::MessageId => self.typed.message_id = Some(is_ident(value).then_some(span)?),
+            HeaderName::MessageId => {
+                self.typed.rest.message_id = Some(is_ident(value).then_some(span)?);
+            }
             HeaderName::ByteRange => {
-                self.typed.byte_range = Some(ByteRange::parse_bytes(value).ok()?);
+                self.typed.rest.byte_range = Some(ByteRange::parse_bytes(value).ok()?);
             }
             HeaderName::ContentType => {
                 let bare = MediaType::is_bare(value);
                 (bare || MediaType::parse(text()?).is_ok()).then_some(())?;
-                self.typed.content_type = Some(span);
+                self.typed.rest.content_type = Some(span);
             }
             HeaderName::SuccessReport => {
-                self.typed.success_report = Some(SuccessReport::parse(text()?).ok()?);
+                self.typed.rest.success_report = Some(SuccessReport::parse(text()?).ok()?);
             }
             HeaderName::FailureReport => {
-                self.typed.failure_report = Some(FailureReport::parse(text()?).ok()?);
+                self.typed.rest.failure_report = Some(FailureReport::parse(text()?).ok()?);
             }
-            HeaderName::Status => self.typed.status = Some(Box::new(Status::parse(text()?).ok()?)),
+            HeaderName::Status => {
+                self.typed.rest.status = Some(Box::new(Status::parse(text()?).ok()?));
+            }
             _ => return None,
         }
         Some(cr)

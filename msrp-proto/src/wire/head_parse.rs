@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::path::Path;
 use crate::uri::UriError;
-use crate::wire::head::{Field, Fields, HeadData, Line, Parsed, Span};
+use crate::wire::head::{Field, Fields, HeadData, Line, OptionalHeaders, Parsed, Span};
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
 use crate::wire::{
@@ -594,13 +594,7 @@ pub(crate) struct TypedHeaders {
     pub(crate) seen: u32,
     pub(crate) to_path: Option<Path>,
     pub(crate) from_path: Option<Path>,
-    pub(crate) message_id: Option<Span>,
-    pub(crate) byte_range: Option<ByteRange>,
-    pub(crate) success_report: Option<SuccessReport>,
-    pub(crate) failure_report: Option<FailureReport>,
-    pub(crate) status: Option<Box<Status>>,
-    pub(crate) content_type: Option<Span>,
-    pub(crate) use_path: Option<Path>,
+    pub(crate) rest: OptionalHeaders,
 }
 
 impl TypedHeaders {
@@ -609,13 +603,7 @@ impl TypedHeaders {
         Parsed {
             to_path,
             from_path,
-            message_id: self.message_id,
-            byte_range: self.byte_range,
-            success_report: self.success_report,
-            failure_report: self.failure_report,
-            status: self.status,
-            content_type: self.content_type,
-            use_path: self.use_path,
+            rest: self.rest,
         }
     }
 
@@ -660,7 +648,7 @@ impl TypedHeaders {
         if let Some(slot) = match name {
             HeaderName::ToPath => Some(&mut self.to_path),
             HeaderName::FromPath => Some(&mut self.from_path),
-            HeaderName::UsePath => Some(&mut self.use_path),
+            HeaderName::UsePath => Some(&mut self.rest.use_path),
             _ => None,
         } {
             let path = match paths {
@@ -677,20 +665,20 @@ impl TypedHeaders {
             // Read above.
             HeaderName::ToPath | HeaderName::FromPath | HeaderName::UsePath => {}
             HeaderName::MessageId if is_ident(value) => {
-                self.message_id = Some(field.value);
+                self.rest.message_id = Some(field.value);
             }
             HeaderName::MessageId => return Err(invalid(HeaderError::Ident)),
             HeaderName::ByteRange => {
-                self.byte_range = Some(ByteRange::parse_bytes(value).map_err(invalid)?);
+                self.rest.byte_range = Some(ByteRange::parse_bytes(value).map_err(invalid)?);
             }
             HeaderName::SuccessReport => {
-                self.success_report = Some(SuccessReport::parse(text()).map_err(invalid)?);
+                self.rest.success_report = Some(SuccessReport::parse(text()).map_err(invalid)?);
             }
             HeaderName::FailureReport => {
-                self.failure_report = Some(FailureReport::parse(text()).map_err(invalid)?);
+                self.rest.failure_report = Some(FailureReport::parse(text()).map_err(invalid)?);
             }
             HeaderName::Status => {
-                self.status = Some(Box::new(Status::parse(text()).map_err(invalid)?));
+                self.rest.status = Some(Box::new(Status::parse(text()).map_err(invalid)?));
             }
             // Checked only: read again from the field when asked for.
             HeaderName::Expires | HeaderName::MinExpires | HeaderName::MaxExpires => {
@@ -700,7 +688,7 @@ impl TypedHeaders {
                 if !MediaType::is_bare(value) {
                     MediaType::parse(text()).map_err(invalid)?;
                 }
-                self.content_type = Some(field.value);
+                self.rest.content_type = Some(field.value);
             }
             HeaderName::ContentDisposition => {
                 Disposition::parse(text()).map_err(invalid)?;
