@@ -784,4 +784,39 @@ mod tests {
         assert_eq!(size_of::<Option<Event>>(), size);
         assert_eq!(size_of::<Result<Option<Event>, ParseError>>(), size);
     }
+
+    #[test]
+    fn a_body_mode_set_after_the_head_applies_to_bytes_not_yet_read() {
+        let chunk = |tid: &str| {
+            format!(
+                "MSRP {tid} SEND\r\nTo-Path: msrp://b.example.com/y;tcp\r\n\
+                 From-Path: msrp://a.example.com/x;tcp\r\nByte-Range: 1-5/5\r\n\r\n\
+                 Hello\r\n-------{tid}$\r\n"
+            )
+        };
+        let limits = Limits {
+            max_chunk: 4,
+            ..Limits::default()
+        };
+        // Whole behind its head: read with it, so the body mode set after
+        // the head (Whole, at most 4 bytes) no longer applies to it.
+        let mut parser = Parser::new(limits.clone());
+        parser.feed(chunk("abcd").as_bytes());
+        assert!(matches!(parser.next(), Ok(Some(Event::Head(_)))));
+        parser.set_body_mode(BodyMode::Whole);
+        assert_eq!(
+            parser.next(),
+            Ok(Some(Event::Body(Bytes::from_static(b"Hello"))))
+        );
+        // Arriving after its head: read under the new mode, and rejected.
+        let mut parser = Parser::new(limits);
+        let whole = chunk("abcd");
+        let (head, body) = whole.split_at(whole.len() - 21);
+        parser.feed(head.as_bytes());
+        assert!(matches!(parser.next(), Ok(Some(Event::Head(_)))));
+        parser.set_body_mode(BodyMode::Whole);
+        parser.feed(body.as_bytes());
+        let err = parser.next().expect_err("too large for Whole");
+        assert_eq!(err.kind(), &ParseErrorKind::ChunkTooLarge { limit: 4 });
+    }
 }
