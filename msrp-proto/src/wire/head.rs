@@ -2,10 +2,10 @@
 //! zero-copy.
 //!
 //! The head keeps the bytes it was parsed from (a [`Bytes`] split off the
-//! receive buffer, so no copy) and offsets into them. The headers the protocol
-//! consults on every chunk are parsed once, when the head completes; the
-//! others were validated then and are parsed again on access, which cannot
-//! fail.
+//! receive buffer, so no copy) and a few offsets into them. The headers the
+//! protocol consults on every chunk are parsed once, when the head
+//! completes; the others were validated then, and their lines are split and
+//! parsed again on access, which cannot fail.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -14,6 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::path::Path;
+use crate::wire::head_parse::find_byte;
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::parse_quoted_string;
 use crate::wire::{
@@ -42,7 +43,8 @@ impl Span {
     }
 }
 
-/// One header line: name and value, as positions in the head.
+/// One header line: name and value, as positions in the head, while the
+/// head is being read (a head keeps no list of them: see [`HeaderLines`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Field {
     pub(crate) name: Span,
@@ -50,62 +52,57 @@ pub(crate) struct Field {
     pub(crate) known: Option<HeaderName>,
 }
 
-/// How many header lines a head keeps without an allocation of their own:
-/// a SEND chunk usually has five to eight.
-pub(crate) const INLINE_FIELDS: usize = 8;
-
-/// The header lines of a head, in order. Up to [`INLINE_FIELDS`] live
-/// inside the head itself; a vector of their own was one allocation and
-/// free per chunk (benches/parse.rs, small_chunk).
-#[derive(Debug, Clone)]
-pub(crate) enum Fields {
-    Inline {
-        len: u8,
-        items: [Field; INLINE_FIELDS],
-    },
-    Heap(Vec<Field>),
+/// Where a header line's name ends (its first colon) and where its value
+/// starts and ends: the value without the spaces and tabs around it (RFC
+/// 4975 §9 asks for exactly one SP after the colon; peers that send none
+/// or several are accepted). Positions are relative to the line; a line
+/// without a colon, which no parsed head holds, is all name.
+pub(crate) fn split_line(line: &[u8]) -> (usize, usize, usize) {
+    let Some(colon) = find_byte(line, b':') else {
+        return (line.len(), line.len(), line.len());
+    };
+    let mut value = &line[colon + 1..];
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
+    }
+    let start = line.len() - value.len();
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    (colon, start, start + value.len())
 }
 
-impl Fields {
-    /// Room for `n` fields.
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        if n <= INLINE_FIELDS {
-            Self::Inline {
-                len: 0,
-                items: [Field::default(); INLINE_FIELDS],
-            }
-        } else {
-            Self::Heap(Vec::with_capacity(n))
-        }
+/// The header lines of a head, split again on each walk: the head was
+/// checked when it was read (every line a header line ending in CRLF, no
+/// other CR or LF), so this cannot fail, and it finds what the reading
+/// found. Keeping every line's position instead made each head 168 bytes
+/// larger, to be zeroed, filled and copied for every chunk while few heads
+/// are ever asked for their other headers (benches/parse.rs, small_chunk).
+#[derive(Clone)]
+pub(crate) struct HeaderLines<'a> {
+    rest: &'a [u8],
+    left: usize,
+}
+
+impl<'a> Iterator for HeaderLines<'a> {
+    /// Name and value.
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.left = self.left.checked_sub(1)?;
+        let lf = memchr::memchr(b'\n', self.rest)?;
+        let line = &self.rest[..lf.saturating_sub(1)];
+        self.rest = &self.rest[lf + 1..];
+        let (colon, start, end) = split_line(line);
+        Some((&line[..colon], &line[start..end]))
     }
 
-    #[inline]
-    pub(crate) fn push(&mut self, field: Field) {
-        match self {
-            Self::Inline { len, items } if usize::from(*len) < INLINE_FIELDS => {
-                items[usize::from(*len)] = field;
-                *len += 1;
-            }
-            Self::Inline { items, .. } => {
-                let mut heap = items.to_vec();
-                heap.push(field);
-                *self = Self::Heap(heap);
-            }
-            Self::Heap(fields) => fields.push(field),
-        }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
     }
 }
 
-impl std::ops::Deref for Fields {
-    type Target = [Field];
-
-    fn deref(&self) -> &[Field] {
-        match self {
-            Self::Inline { len, items } => &items[..usize::from(*len)],
-            Self::Heap(fields) => fields,
-        }
-    }
-}
+impl ExactSizeIterator for HeaderLines<'_> {}
 
 /// Request or response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +188,8 @@ pub(crate) struct HeadData {
     /// Where the header lines start (just after the start line's CRLF).
     pub(crate) headers_start: u32,
     pub(crate) line: Line,
-    pub(crate) fields: Fields,
+    /// How many header lines there are (see [`HeaderLines`]).
+    pub(crate) header_count: u32,
     pub(crate) parsed: Parsed,
     pub(crate) has_body: bool,
 }
@@ -210,13 +208,7 @@ impl ChunkHead {
     }
 
     fn text(&self, span: Span) -> &str {
-        // The whole head was checked to be UTF-8 and spans fall on ASCII
-        // delimiters, so this never falls back.
-        self.0
-            .raw
-            .get(span.range())
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        text(self.0.raw.get(span.range()).unwrap_or(&[]))
     }
 
     /// The transaction id.
@@ -279,27 +271,37 @@ impl ChunkHead {
 
     /// Every header, in the order received, unknown ones included.
     pub fn headers(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.0
-            .fields
-            .iter()
-            .map(|f| (self.text(f.name), self.text(f.value)))
+        self.header_lines()
+            .map(|(name, value)| (text(name), text(value)))
     }
 
     /// The value of the first header with this name (ignoring ASCII case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.0
-            .fields
-            .iter()
-            .find(|f| self.text(f.name).eq_ignore_ascii_case(name))
-            .map(|f| self.text(f.value))
+        self.header_lines()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, value)| text(value))
+    }
+
+    fn header_lines(&self) -> HeaderLines<'_> {
+        HeaderLines {
+            rest: self
+                .0
+                .raw
+                .get(self.0.headers_start as usize..)
+                .unwrap_or(&[]),
+            left: self.0.header_count as usize,
+        }
+    }
+
+    /// The values of the headers of this name, in order.
+    fn all_known(&self, name: HeaderName) -> impl Iterator<Item = &str> + '_ {
+        self.header_lines()
+            .filter(move |(n, _)| HeaderName::lookup_bytes(n) == Some(name))
+            .map(|(_, value)| text(value))
     }
 
     fn known(&self, name: HeaderName) -> Option<&str> {
-        self.0
-            .fields
-            .iter()
-            .find(|f| f.known == Some(name))
-            .map(|f| self.text(f.value))
+        self.all_known(name).next()
     }
 
     /// To-Path: where the chunk goes, next hop first.
@@ -404,11 +406,8 @@ impl ChunkHead {
 
     /// The digest challenges of every WWW-Authenticate header (RFC 4976).
     pub fn www_authenticate(&self) -> impl Iterator<Item = DigestParams> + '_ {
-        self.0
-            .fields
-            .iter()
-            .filter(|f| f.known == Some(HeaderName::WwwAuthenticate))
-            .filter_map(|f| DigestParams::parse_with_scheme(self.text(f.value)).ok())
+        self.all_known(HeaderName::WwwAuthenticate)
+            .filter_map(|v| DigestParams::parse_with_scheme(v).ok())
     }
 
     /// The digest credentials of the Authorization header (RFC 4976).
@@ -440,6 +439,12 @@ impl ChunkHead {
     }
 }
 
+/// Part of a head as text. The whole head was checked to be UTF-8, and
+/// every part ends on ASCII delimiters, so this never falls back.
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or("")
+}
+
 impl PartialEq for ChunkHead {
     /// Two heads are equal when they have the same start line, the same
     /// headers in the same order (names ignoring ASCII case, values exactly)
@@ -448,7 +453,7 @@ impl PartialEq for ChunkHead {
         self.transaction_id() == other.transaction_id()
             && self.start_line() == other.start_line()
             && self.0.has_body == other.0.has_body
-            && self.0.fields.len() == other.0.fields.len()
+            && self.0.header_count == other.0.header_count
             && self
                 .headers()
                 .zip(other.headers())
@@ -471,5 +476,90 @@ impl fmt::Debug for ChunkHead {
         d.field("headers", &self.headers().collect::<Vec<_>>())
             .field("has_body", &self.0.has_body)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::wire::{Event, Limits, Parser};
+
+    use super::*;
+
+    /// The head of `chunk`, read whole and read byte by byte.
+    fn heads(chunk: &[u8]) -> [ChunkHead; 2] {
+        let read = |step: usize| {
+            let mut parser = Parser::new(Limits::default());
+            for piece in chunk.chunks(step) {
+                parser.feed(piece);
+                while let Some(event) = parser.next().unwrap() {
+                    if let Event::Head(head) = event {
+                        return head;
+                    }
+                }
+            }
+            panic!("no head in {chunk:?}")
+        };
+        [read(chunk.len()), read(1)]
+    }
+
+    #[test]
+    fn header_lines_are_split_again_as_they_were_read() {
+        let chunk = "MSRP tid1 SEND\r\n\
+            To-Path: msrp://b.example.com/y;tcp\r\n\
+            From-Path:msrp://a.example.com/x;tcp\r\n\
+            X-Spaced: \t two  words \t\r\n\
+            X-Empty:\r\n\
+            X-Colons: a:b: c\r\n\
+            X-Utf8: h\u{e9}llo \u{263a}\r\n\
+            Content-ID: <a@b>\r\n\
+            x-spaced: again\r\n\
+            \r\n\
+            -------tid1$\r\n";
+        let expected = [
+            ("To-Path", "msrp://b.example.com/y;tcp"),
+            ("From-Path", "msrp://a.example.com/x;tcp"),
+            ("X-Spaced", "two  words"),
+            ("X-Empty", ""),
+            ("X-Colons", "a:b: c"),
+            ("X-Utf8", "h\u{e9}llo \u{263a}"),
+            ("Content-ID", "<a@b>"),
+            ("x-spaced", "again"),
+        ];
+        for head in heads(chunk.as_bytes()) {
+            assert_eq!(head.headers().len(), expected.len());
+            assert!(head.headers().eq(expected), "{head:?}");
+            assert_eq!(head.header("x-spaced"), Some("two  words"));
+            assert_eq!(head.header("X-Missing"), None);
+            assert_eq!(head.content_id(), Some("<a@b>"));
+            assert_eq!(head.from_path().to_string(), "msrp://a.example.com/x;tcp");
+        }
+    }
+
+    #[test]
+    fn a_common_head_lists_its_headers_too() {
+        // Read in one pass when whole (see head_fast.rs), which keeps
+        // nothing of its lines either.
+        let chunk = b"MSRP tid2 SEND\r\n\
+            To-Path: msrp://b.example.com/y;tcp\r\n\
+            From-Path: msrp://a.example.com/x;tcp\r\n\
+            Message-ID: mid1\r\n\
+            Byte-Range: 1-2/2\r\n\
+            Content-Type: text/plain\r\n\
+            \r\n\
+            hi\r\n\
+            -------tid2$\r\n";
+        for head in heads(chunk) {
+            let names: Vec<&str> = head.headers().map(|(name, _)| name).collect();
+            let want = [
+                "To-Path",
+                "From-Path",
+                "Message-ID",
+                "Byte-Range",
+                "Content-Type",
+            ];
+            assert_eq!(names, want);
+            assert_eq!(head.header("byte-range"), Some("1-2/2"));
+            assert_eq!(head.headers().len(), 5);
+        }
     }
 }

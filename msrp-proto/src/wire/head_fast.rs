@@ -27,7 +27,7 @@ use bytes::{Bytes, BytesMut};
 
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::wire::end_line::{EXPECTED_MAX, end_line_at, end_line_flag};
-use crate::wire::head::{Field, Fields, HeadData, INLINE_FIELDS, Line, Span};
+use crate::wire::head::{HeadData, Line, Span};
 use crate::wire::head_parse::{
     PathCache, TypedHeaders, common_name, parse_start_line, plain_line_end,
 };
@@ -64,16 +64,15 @@ pub(crate) struct WholeBody {
 /// What the walk over the header lines collects.
 #[derive(Default)]
 struct Values {
-    fields: [Field; INLINE_FIELDS],
     count: usize,
     typed: TypedHeaders,
 }
 
 /// Takes the head off the front of `buf` when it lies there whole and is
 /// common: printable ASCII with CRLF line ends, within every limit, a valid
-/// start line, at most [`INLINE_FIELDS`] headers that [`common_name`]
-/// knows, each once, with a valid value and no whitespace around it, and a
-/// blank line after them (a request's) or a valid end-line. `None` for
+/// start line, headers that [`common_name`] knows, each once, with a
+/// valid value and no whitespace around it, and a blank line after them (a
+/// request's) or a valid end-line. `None` for
 /// anything else, having changed nothing but `paths` (which only remembers
 /// valid paths, and answers as parsing would).
 ///
@@ -108,9 +107,8 @@ pub(crate) fn read_head(
         }
         let name = common_name(rest)?;
         let bit = 1u32 << (name as u32);
-        let full = values.count == INLINE_FIELDS || values.count == limits.max_headers;
         // None of these may repeat.
-        if values.typed.seen & bit != 0 || full {
+        if values.typed.seen & bit != 0 || values.count == limits.max_headers {
             return None;
         }
         values.typed.seen |= bit;
@@ -119,11 +117,6 @@ pub(crate) fn read_head(
         if cr - at > limits.max_header_line {
             return None;
         }
-        values.fields[values.count] = Field {
-            name: span(at, value_at - 2),
-            value: span(value_at, cr),
-            known: Some(name),
-        };
         values.count += 1;
         at = cr + 2;
         if at > limits.max_head {
@@ -161,11 +154,8 @@ pub(crate) fn read_head(
         transaction_id,
         headers_start: u32::try_from(headers_start).unwrap_or(u32::MAX),
         line,
-        fields: Fields::Inline {
-            // At most INLINE_FIELDS.
-            len: values.count as u8,
-            items: values.fields,
-        },
+        // At most one of each common name.
+        header_count: values.count as u32,
         parsed: values.typed.into_parsed(to_path, from_path),
         has_body: flag.is_none(),
     }));

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::path::Path;
 use crate::uri::UriError;
-use crate::wire::head::{Field, Fields, HeadData, Line, OptionalHeaders, Parsed, Span};
+use crate::wire::head::{Field, HeadData, Line, OptionalHeaders, Parsed, Span, split_line};
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
 use crate::wire::{
@@ -288,12 +288,14 @@ fn only_line_ends(block: &[u8], lines: usize) -> bool {
     !other && crs == lines
 }
 
-/// Splits `Name: value` into spans (relative to the line), trimming the
-/// whitespace around the value. RFC 4975 §9 asks for exactly one SP after the
-/// colon; peers that send none or several are accepted.
+/// Splits `Name: value` into spans, as [`split_line`] does (which reads
+/// the lines of a head again), and checks the name.
 fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span, Option<HeaderName>), Fault> {
     let bad = || (ParseErrorKind::HeaderLine, at);
-    let colon = find_byte(line, b':').ok_or_else(bad)?;
+    let (colon, start, end) = split_line(line);
+    if colon == line.len() {
+        return Err(bad());
+    }
     let name = &line[..colon];
     // hname = ALPHA *token. A known name is one, so only the others need
     // their characters checked.
@@ -304,17 +306,9 @@ fn split_header_line(line: &[u8], at: usize) -> Result<(Span, Span, Option<Heade
     {
         return Err(bad());
     }
-    let mut value = &line[colon + 1..];
-    while let [b' ' | b'\t', rest @ ..] = value {
-        value = rest;
-    }
-    let start = line.len() - value.len();
-    while let [rest @ .., b' ' | b'\t'] = value {
-        value = rest;
-    }
     Ok((
         Span::new(at, at + colon),
-        Span::new(at + start, at + start + value.len()),
+        Span::new(at + start, at + end),
         known,
     ))
 }
@@ -527,7 +521,6 @@ pub(crate) fn assemble(
         HeadText::Plain(_) => true,
         HeadText::Utf8(_) => only_line_ends(&raw, 1 + parts.lines.len()),
     };
-    let mut fields = Fields::with_capacity(parts.lines.len());
     let mut typed = TypedHeaders::default();
     let mut first_fault: Option<Fault> = None;
     for span in parts.lines {
@@ -546,7 +539,6 @@ pub(crate) fn assemble(
         if let Err(fault) = typed.take(&raw, &text, &field, limits, parts.paths.as_deref_mut()) {
             first_fault.get_or_insert(fault);
         }
-        fields.push(field);
     }
     let (to_path, from_path) = match (first_fault, typed.to_path.take(), typed.from_path.take()) {
         (None, Some(to_path), Some(from_path)) => (to_path, from_path),
@@ -580,7 +572,8 @@ pub(crate) fn assemble(
         transaction_id: parts.transaction_id,
         headers_start: u32::try_from(parts.headers_start).unwrap_or(u32::MAX),
         line: parts.line,
-        fields,
+        // Bounded by `Limits::max_headers`.
+        header_count: u32::try_from(parts.lines.len()).unwrap_or(u32::MAX),
         parsed: typed.into_parsed(to_path, from_path),
         has_body: parts.has_body,
     })))
