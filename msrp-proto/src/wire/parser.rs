@@ -145,8 +145,20 @@ pub struct Parser {
     /// buffered and not yet consumed, as if it were read the usual way.
     pending_body: Option<head_fast::WholeBody>,
     failed: Option<ParseError>,
+    /// What `advance` found other than a head, taken by `next` at once (so
+    /// always empty between calls).
+    other: Option<Result<Option<Event>, ParseError>>,
     /// Paths of recent heads, to skip parsing the same ones again.
     paths: PathCache,
+}
+
+/// What [`Parser::advance`] found: two words, so that it comes back in
+/// registers.
+enum Advanced {
+    Head(ChunkHead),
+    /// Another event, or an error, in `Parser::other`.
+    Other,
+    Nothing,
 }
 
 impl Parser {
@@ -164,6 +176,7 @@ impl Parser {
             pending_end: None,
             pending_body: None,
             failed: None,
+            other: None,
             paths: PathCache::default(),
         }
     }
@@ -358,7 +371,7 @@ impl Parser {
     /// Any other error is final: the parser returns it from then on, and the
     /// connection must close.
     #[allow(clippy::should_implement_trait)] // fallible and resumable, unlike Iterator::next
-    #[inline]
+    #[inline(always)]
     pub fn next(&mut self) -> Result<Option<Event>, ParseError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
@@ -376,19 +389,34 @@ impl Parser {
         if self.buf.is_empty() && matches!(self.state, State::Start) {
             return Ok(None);
         }
-        self.advance()
+        match self.advance() {
+            Advanced::Head(head) => Ok(Some(Event::Head(head))),
+            Advanced::Nothing => Ok(None),
+            Advanced::Other => self.other.take().unwrap_or(Ok(None)),
+        }
     }
 
-    /// [`next`](Self::next) once there is something to parse.
+    /// [`next`](Self::next) once there is something to parse. A head, the
+    /// usual find, comes back in registers; anything else through
+    /// `self.other`. Returned whole, the event went through memory, and
+    /// the caller's first move of it read back in wide loads what had just
+    /// been stored in narrow ones, and stalled: a tenth of a small chunk's
+    /// time (perf, benches/parse.rs, small_chunk).
     #[inline(never)]
-    fn advance(&mut self) -> Result<Option<Event>, ParseError> {
-        let result = self.step();
-        if let Err(err) = &result {
-            if !err.framing_intact() {
-                self.failed = Some(err.clone());
+    fn advance(&mut self) -> Advanced {
+        match self.step() {
+            Ok(Some(Event::Head(head))) => Advanced::Head(head),
+            Ok(None) => Advanced::Nothing,
+            other => {
+                if let Err(err) = &other {
+                    if !err.framing_intact() {
+                        self.failed = Some(err.clone());
+                    }
+                }
+                self.other = Some(other);
+                Advanced::Other
             }
         }
-        result
     }
 
     fn step(&mut self) -> Result<Option<Event>, ParseError> {
