@@ -9,7 +9,7 @@
 //! - `small_chunk`: a 267-byte SEND chunk parsed to completion, alone and
 //!   in 64 KiB batches of pipelined chunks as a busy connection delivers
 //!   them. Target (issue 14): ≤ 150 ns per chunk. `scripts/parse-instructions`
-//!   counts instructions per chunk (2068 at the last count, 4270 before
+//!   counts instructions per chunk (2008 at the last count, 4270 before
 //!   issue 14), but time does not follow them closely: moves of values just
 //!   stored piecemeal (events, heads) stall on store forwarding, which
 //!   `perf annotate` shows and callgrind does not.

@@ -218,8 +218,10 @@ fn ident_at(buf: &[u8], at: usize) -> Option<usize> {
 }
 
 /// The number of 1 to 19 digits (which cannot overflow) at `at`, and
-/// where it ends.
-#[inline]
+/// where it ends. Always inline, as `crlf_at`: left to the compiler, both
+/// stayed calls, 60 instructions of a small chunk's 2 068 (callgrind,
+/// small_chunk).
+#[inline(always)]
 fn number(buf: &[u8], at: usize) -> Option<(u64, usize)> {
     let mut n = 0u64;
     let mut end = at;
@@ -245,6 +247,7 @@ fn byte_range(buf: &[u8], at: usize) -> Option<(ByteRange, usize)> {
 }
 
 /// The CR of the CRLF at `at`.
+#[inline(always)]
 fn crlf_at(buf: &[u8], at: usize) -> Option<usize> {
     (buf.get(at..at + 2) == Some(b"\r\n")).then_some(at)
 }
