@@ -14,7 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::path::Path;
-use crate::wire::head_parse::find_byte;
+use crate::wire::head_parse::split_line;
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::parse_quoted_string;
 use crate::wire::{
@@ -43,39 +43,10 @@ impl Span {
     }
 }
 
-/// One header line: name and value, as positions in the head, while the
-/// head is being read (a head keeps no list of them: see [`HeaderLines`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Field {
-    pub(crate) name: Span,
-    pub(crate) value: Span,
-    pub(crate) known: Option<HeaderName>,
-}
-
-/// Where a header line's name ends (its first colon) and where its value
-/// starts and ends: the value without the spaces and tabs around it (RFC
-/// 4975 §9 asks for exactly one SP after the colon; peers that send none
-/// or several are accepted). Positions are relative to the line; a line
-/// without a colon, which no parsed head holds, is all name.
-pub(crate) fn split_line(line: &[u8]) -> (usize, usize, usize) {
-    let Some(colon) = find_byte(line, b':') else {
-        return (line.len(), line.len(), line.len());
-    };
-    let mut value = &line[colon + 1..];
-    while let [b' ' | b'\t', rest @ ..] = value {
-        value = rest;
-    }
-    let start = line.len() - value.len();
-    while let [rest @ .., b' ' | b'\t'] = value {
-        value = rest;
-    }
-    (colon, start, start + value.len())
-}
-
 /// The header lines of a head, split again on each walk: the head was
 /// checked when it was read (every line a header line ending in CRLF, no
-/// other CR or LF), so this cannot fail, and it finds what the reading
-/// found. Keeping every line's position instead made each head 168 bytes
+/// other CR or LF), so this cannot fail, and [`split_line`] finds what the
+/// reading found. Keeping every line's position instead made each head 168 bytes
 /// larger, to be zeroed, filled and copied for every chunk while few heads
 /// are ever asked for their other headers (benches/parse.rs, small_chunk).
 #[derive(Clone)]

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::path::Path;
 use crate::uri::UriError;
-use crate::wire::head::{Field, HeadData, Line, OptionalHeaders, Parsed, Span, split_line};
+use crate::wire::head::{HeadData, Line, OptionalHeaders, Parsed, Span};
 use crate::wire::header::number::parse_decimal;
 use crate::wire::header::quoted::{is_token_char, parse_quoted_string};
 use crate::wire::{
@@ -286,6 +286,36 @@ fn only_line_ends(block: &[u8], lines: usize) -> bool {
         .map(|c| usize::from(c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\r'))))
         .sum();
     !other && crs == lines
+}
+
+/// One header line: name and value, as positions in the head, while the
+/// head is being read (a head keeps no list of them: see
+/// `head::HeaderLines`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Field {
+    pub(crate) name: Span,
+    pub(crate) value: Span,
+    pub(crate) known: Option<HeaderName>,
+}
+
+/// Where a header line's name ends (its first colon) and where its value
+/// starts and ends: the value without the spaces and tabs around it (RFC
+/// 4975 §9 asks for exactly one SP after the colon; peers that send none
+/// or several are accepted). Positions are relative to the line; a line
+/// without a colon, which no parsed head holds, is all name.
+pub(crate) fn split_line(line: &[u8]) -> (usize, usize, usize) {
+    let Some(colon) = find_byte(line, b':') else {
+        return (line.len(), line.len(), line.len());
+    };
+    let mut value = &line[colon + 1..];
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
+    }
+    let start = line.len() - value.len();
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    (colon, start, start + value.len())
 }
 
 /// Splits `Name: value` into spans, as [`split_line`] does (which reads
