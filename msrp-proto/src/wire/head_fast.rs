@@ -421,6 +421,12 @@ mod tests {
         let fast = read(&send).unwrap();
         assert_eq!((fast.consumed as usize, fast.flag), (send.len() - 4, None));
         assert_eq!(fast.head.message_id(), Some("m123"));
+        // The head keeps only how many lines it has, and splits them again.
+        let to = ("To-Path", "msrp://b.example.com/y;tcp");
+        let from = ("From-Path", "msrp://a.example.com/x;tcp");
+        let lines = [to, from, ("Message-ID", "m123")];
+        assert_eq!(fast.head.headers().len(), lines.len());
+        assert!(fast.head.headers().eq(lines));
         let ok = format!("MSRP abcd 200 OK\r\n{TO}{FROM}-------abcd$\r\n");
         assert_eq!(read(&ok).unwrap().flag, Some(Continuation::Complete));
         for other in [
