@@ -404,6 +404,7 @@ impl Parser {
     /// time (perf, benches/parse.rs, small_chunk).
     #[inline(never)]
     fn advance(&mut self) -> Advanced {
+        debug_assert!(self.other.is_none(), "`next` takes it at once");
         match self.step() {
             Ok(Some(Event::Head(head))) => Advanced::Head(head),
             Ok(None) => Advanced::Nothing,
