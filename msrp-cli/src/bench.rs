@@ -26,10 +26,10 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// Measure MSRP throughput against raw TCP and raw TLS over loopback.
 ///
 /// In one process and one run, on the runtime --runtime names: raw TCP
-/// moving --bytes, then the same bytes as ONE MSRP message through this
-/// library (connector to acceptor, streaming receive mode), then both again
-/// over TLS with a self-signed certificate made at run time. The receiver
-/// touches every byte (sums it) in both cases.
+/// moving --bytes (256 MiB by default), then the same bytes as ONE MSRP
+/// message through this library (connector to acceptor, streaming receive
+/// mode), then both again over TLS with a self-signed certificate made at
+/// run time. The receiver touches every byte (sums it) in both cases.
 ///
 /// The baselines are fair: the runtime's own sockets and TLS, exactly the
 /// streams the MSRP driver reads and writes on it (tokio: tokio's TcpStream
@@ -37,15 +37,21 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// same executor, TCP_NODELAY on every socket, writes of --chunk-size bytes
 /// from one shared buffer, reads of 64 KiB (the MSRP driver's read size), the
 /// same rustls settings (ring, TLS 1.3). Raw and MSRP runs alternate in
-/// --repeat rounds (5 by default), and medians count: a ratio is the median
-/// of the rounds' own ratios, shown with its lowest and highest, and each
-/// kind's spread ((slowest − fastest) / median) tells whether the machine
-/// or the library varied. Connection set-up is not timed. Figures are in
-/// Gbit/s; a ratio is MSRP over raw. On Linux each run's CPU time (all
-/// threads of this process) gives CPU seconds per GiB and a CPU ratio
-/// (raw's CPU over MSRP's): the extra work MSRP does for the same bytes.
-/// Time spent waiting does not count in it, so it tells work from waiting;
-/// a busy machine still moves it (caches, frequency).
+/// --repeat rounds (31 by default; raw goes first in one round, MSRP in
+/// the next), and medians count: a ratio is the median of the rounds' own
+/// ratios, shown with its lowest and highest, and each kind's spread
+/// ((slowest − fastest) / median) tells whether the machine or the library
+/// varied. Single rounds on a shared machine vary by half or more, so
+/// many short rounds hold a median better than a few long ones: on a
+/// 2-vCPU VM the defaults held each ratio within ±8 % of its midpoint
+/// from one invocation to the next, on every runtime, where 5 rounds of
+/// 1 GiB moved the TCP ratio by up to ±25 %. Connection set-up is not
+/// timed. Figures are in Gbit/s; a ratio is MSRP over raw.
+/// On Linux each run's CPU time (all threads of this process) gives CPU
+/// seconds per GiB and a CPU ratio (raw's CPU over MSRP's): the extra work
+/// MSRP does for the same bytes. Time spent waiting does not count in it,
+/// so it tells work from waiting; a busy machine still moves it (caches,
+/// frequency).
 ///
 /// With --relay, the same message also goes through an in-process relay
 /// of ours (`msrp relay`) with both endpoints behind it (their relay chunk
@@ -87,7 +93,7 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 )]
 pub(crate) struct BenchArgs {
     /// Bytes to move per run (K, M, G suffixes allowed).
-    #[arg(long, value_name = "N", default_value = "1073741824", value_parser = args::size)]
+    #[arg(long, value_name = "N", default_value = "268435456", value_parser = args::size)]
     bytes: u64,
 
     /// Chunk body size of the MSRP message, and write size of the raw runs.
@@ -102,7 +108,7 @@ pub(crate) struct BenchArgs {
     /// and the figures are the medians over the rounds; a ratio is the
     /// median of the rounds' own ratios (raw and MSRP of one round ran side
     /// by side, so that a slow moment of the machine counts against both).
-    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    #[arg(long, value_name = "N", default_value_t = 31, value_parser = clap::value_parser!(u32).range(1..=100))]
     repeat: u32,
 
     /// Also through an in-process relay of ours, both endpoints behind it
@@ -310,18 +316,22 @@ async fn run<R: Runtime>(rt: R, args: BenchArgs) -> Result<(), CliError> {
             results[kind].push(time);
             cpu[kind].push(used);
         };
-        record(0, with_cpu(raw(&rt, None, n, &block)).await?);
-        record(1, with_cpu(msrp(&rt, None, n, &block, c, None)).await?);
-        if let Some(relay) = &relay {
-            relayed[0].push(msrp(&rt, None, n, &block, c, Some(relay)).await?);
-        }
-        record(2, with_cpu(raw(&rt, Some(&tls), n, &block)).await?);
-        record(
-            3,
-            with_cpu(msrp(&rt, Some(&tls), n, &block, c, None)).await?,
-        );
-        if let Some(relay) = &relay {
-            relayed[1].push(msrp(&rt, Some(&tls), n, &block, c, Some(relay)).await?);
+        for (transport, tls) in [None, Some(&tls)].into_iter().enumerate() {
+            // Kinds 0 and 1 are raw and MSRP over TCP, 2 and 3 over TLS.
+            let (raw_kind, msrp_kind) = (2 * transport, 2 * transport + 1);
+            for msrp_turn in turns(run) {
+                if msrp_turn {
+                    record(
+                        msrp_kind,
+                        with_cpu(msrp(&rt, tls, n, &block, c, None)).await?,
+                    );
+                } else {
+                    record(raw_kind, with_cpu(raw(&rt, tls, n, &block)).await?);
+                }
+            }
+            if let Some(relay) = &relay {
+                relayed[transport].push(msrp(&rt, tls, n, &block, c, Some(relay)).await?);
+            }
         }
     }
     // Each round's ratio: raw over MSRP time is MSRP over raw throughput.
@@ -524,6 +534,15 @@ async fn with_cpu(
         .zip(before)
         .map(|(after, before)| after.saturating_sub(before));
     Ok((time, used))
+}
+
+/// Whether MSRP runs (`true`) or raw runs (`false`) first in round
+/// `round`, in turn: a machine that speeds up or slows down in the course of
+/// a round then favours neither side over the rounds, where a fixed order
+/// would favour one every time.
+fn turns(round: u32) -> [bool; 2] {
+    let msrp_first = round % 2 == 1;
+    [msrp_first, !msrp_first]
 }
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -759,6 +778,15 @@ mod tests {
         let even = Spread::of(vec![4.0, 1.0, 2.0, 3.0]);
         assert_eq!(even.median, 2.5);
         assert_eq!(Spread::of(vec![5.0]).relative(), 0.0);
+    }
+
+    #[test]
+    fn rounds_take_turns_at_going_first() {
+        let order: Vec<[bool; 2]> = (0..4).map(turns).collect();
+        assert_eq!(
+            order,
+            [[false, true], [true, false], [false, true], [true, false]]
+        );
     }
 
     #[test]

@@ -121,9 +121,9 @@ fn async_std_listen_and_async_std_send_over_tls() {
     exchange("async-std", "async-std", true);
 }
 
-/// `msrp bench --runtime RT` on 8 MiB: one JSON object naming the runtime
-/// first, then the same 24 keys as on tokio (the CPU figures on Linux),
-/// every figure above zero.
+/// `msrp bench --runtime RT` on 8 MiB, three rounds: one JSON object
+/// naming the runtime first, then the same 24 keys as on tokio (the CPU
+/// figures on Linux), every figure above zero.
 fn bench(runtime: &str) {
     let (stdout, stderr, code) = run(&[
         "bench",
@@ -131,6 +131,8 @@ fn bench(runtime: &str) {
         runtime,
         "--bytes",
         "8388608",
+        "--repeat",
+        "3",
         "--json",
     ]);
     assert_eq!(code, Some(0), "{stderr}");
