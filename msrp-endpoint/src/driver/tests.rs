@@ -272,3 +272,34 @@ fn a_quiet_connection_holds_no_buffer_between_chunks() {
     assert!(rig.driver.conn.input_idle());
     assert!(!rig.driver.conn.holds_input_buffer());
 }
+
+/// Once its only session is bound, a connection keeps no table of binds
+/// waiting: its allocation would stay on every connection of a server.
+#[test]
+fn a_bound_connection_keeps_no_table_of_binds() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use msrp_proto::connection::SessionConfig;
+
+    let mut rig = Rig::new();
+    let (bob, alice) = (
+        "msrp://127.0.0.1:2855/bob1;tcp",
+        "msrp://127.0.0.1:9/alice1;tcp",
+    );
+    let bound = Arc::new(AtomicBool::new(false));
+    let flag = bound.clone();
+    rig.driver.command(super::Command::Expect {
+        config: SessionConfig::new(bob.parse().unwrap()),
+        reply: Box::new(move |result| flag.store(result.is_ok(), Ordering::SeqCst)),
+    });
+    assert_eq!(rig.driver.binding.len(), 1);
+    rig.io.push(Ok(format!(
+        "MSRP bind1 SEND\r\nTo-Path: {bob}\r\nFrom-Path: {alice}\r\n\
+         Message-ID: mbind1\r\nByte-Range: 1-0/0\r\n-------bind1$\r\n"
+    )
+    .into_bytes()));
+    assert!(!rig.poll());
+    assert!(bound.load(Ordering::SeqCst), "the session bound");
+    assert!(rig.io.written().contains("MSRP bind1 200"));
+    assert_eq!(rig.driver.binding.capacity(), 0);
+}

@@ -510,7 +510,7 @@ impl Connection {
         let Some(total) = msg.total.filter(|&t| msg.received.covers(t)) else {
             return;
         };
-        let Some(msg) = self.sessions[index].incoming.remove(id) else {
+        let Some(msg) = self.take_incoming(index, id) else {
             return;
         };
         let mode = self.sessions[index].config.receive_mode;
@@ -557,11 +557,24 @@ impl Connection {
         self.push_control(respond::report(&tid, head, &local, range, 200));
     }
 
+    /// Takes an incoming message out of its session's table. A session
+    /// between messages keeps no table: a message at a time would otherwise
+    /// leave its table's allocation (0.4 KiB) on every session that ever
+    /// received one (`msrp bench --sessions 10000`).
+    fn take_incoming(&mut self, index: usize, id: &MessageId) -> Option<InMessage> {
+        let incoming = &mut self.sessions[index].incoming;
+        let msg = incoming.remove(id);
+        if incoming.is_empty() {
+            incoming.shrink_to_fit();
+        }
+        msg
+    }
+
     /// Forgets an incoming message; `aborted` reports it to the application.
     pub(crate) fn drop_incoming(&mut self, index: usize, id: &MessageId, aborted: bool) {
         let session = self.sessions[index].handle;
         let mode = self.sessions[index].config.receive_mode;
-        if let Some(msg) = self.sessions[index].incoming.remove(id) {
+        if let Some(msg) = self.take_incoming(index, id) {
             if aborted && mode == ReceiveMode::Stream {
                 self.push_event(Event::MessageAborted {
                     session,
