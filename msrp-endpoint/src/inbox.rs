@@ -20,10 +20,6 @@ use futures_util::task::AtomicWaker;
 
 use crate::session::Incoming;
 
-/// The capacity of a queue after its first push (`VecDeque` of items of
-/// more than one byte).
-const FIRST_ALLOCATION: usize = 4;
-
 struct Shared {
     state: Mutex<State>,
     /// The application's task, woken by `flush` and when the sender goes.
@@ -184,13 +180,8 @@ impl Inbox {
             None if state.sender_gone => Some(None),
             None => {
                 // The reader waits: a session with a message at a time
-                // keeps no queue (its first allocation, 0.5 KiB, stayed on
-                // each of 10 000 sessions in `msrp bench --sessions
-                // 10000`). A queue that grew past it serves a busy session,
-                // which would only grow it again.
-                if (1..=FIRST_ALLOCATION).contains(&state.items.capacity()) {
-                    state.items = VecDeque::new();
-                }
+                // keeps no queue (0.5 KiB on each session of a server).
+                msrp_proto::spare::release_drained_queue(&mut state.items);
                 None
             }
         }
@@ -316,15 +307,7 @@ mod tests {
             assert_eq!(offset(Pin::new(&mut rx).poll_next(&mut cx)), Some(i));
         }
         assert!(Pin::new(&mut rx).poll_next(&mut cx).is_pending());
-        assert!(tx.shared.state().items.capacity() > FIRST_ALLOCATION);
-    }
-
-    /// What "a queue's first allocation" means, as std has it.
-    #[test]
-    fn a_queue_first_makes_room_for_four() {
-        let mut queue = VecDeque::new();
-        queue.push_back(data(0));
-        assert_eq!(queue.capacity(), FIRST_ALLOCATION);
+        assert!(tx.shared.state().items.capacity() > msrp_proto::spare::FIRST_QUEUE_ALLOCATION);
     }
 
     #[test]

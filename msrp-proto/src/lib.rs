@@ -68,6 +68,7 @@ pub mod path;
 pub mod relay;
 #[doc(hidden)]
 pub mod sim;
+pub mod spare;
 pub mod uri;
 pub mod wire;
 

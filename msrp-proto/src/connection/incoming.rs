@@ -558,15 +558,12 @@ impl Connection {
     }
 
     /// Takes an incoming message out of its session's table. A session
-    /// between messages keeps no table: a message at a time would otherwise
-    /// leave its table's allocation (0.4 KiB) on every session that ever
-    /// received one (`msrp bench --sessions 10000`).
+    /// between messages keeps no table (0.4 KiB on each session that ever
+    /// received a message).
     fn take_incoming(&mut self, index: usize, id: &MessageId) -> Option<InMessage> {
         let incoming = &mut self.sessions[index].incoming;
         let msg = incoming.remove(id);
-        if incoming.is_empty() {
-            incoming.shrink_to_fit();
-        }
+        crate::spare::release_empty_table(incoming);
         msg
     }
 

@@ -100,11 +100,6 @@ use outgoing::{CurrentChunk, OutMessage, Stop};
 use session::{Session, SessionState};
 use transactions::{Transactions, TxId, TxKind};
 
-/// The capacity a queue's first push gives it (`VecDeque` of items of
-/// more than one byte): the most a drained event queue may have to be
-/// given back (see [`Connection::poll_event`]).
-const FIRST_QUEUE_ALLOCATION: usize = 4;
-
 /// Where the connection is in its life.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Lifecycle {
@@ -525,14 +520,8 @@ impl Connection {
     pub fn poll_event(&mut self) -> Option<Event> {
         let Some(event) = self.events.pop_front() else {
             // Drained: a connection with a message at a time keeps no queue
-            // (its first allocation, 1 KiB, stayed on each of 10 000
-            // connections in `msrp bench --sessions 10000`). A queue that
-            // grew past it serves a busy connection, which would only grow
-            // it again, copying what it holds each time (a few percent of
-            // `msrp bench --sessions 1 --window 256`).
-            if (1..=FIRST_QUEUE_ALLOCATION).contains(&self.events.capacity()) {
-                self.events = VecDeque::new();
-            }
+            // (1 KiB on each connection of a server).
+            crate::spare::release_drained_queue(&mut self.events);
             return None;
         };
         self.event_bytes = self.event_bytes.saturating_sub(event_size(&event));
@@ -1032,13 +1021,15 @@ mod tests {
         let config = SessionConfig::new(bob.parse().unwrap())
             .remote_path(alice.parse::<crate::uri::MsrpUri>().unwrap().into());
         conn.expect_session(config).unwrap();
-        for i in 0..2 {
-            let chunk = format!(
+        let send = |i: usize| {
+            format!(
                 "MSRP tx{i}0000 SEND\r\nTo-Path: {bob}\r\nFrom-Path: {alice}\r\n\
                  Message-ID: m{i}0000\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\n\
                  Hello\r\n-------tx{i}0000$\r\n"
-            );
-            conn.handle_input(now, chunk.as_bytes());
+            )
+        };
+        for i in 0..2 {
+            conn.handle_input(now, send(i).as_bytes());
             assert!(conn.events.capacity() > 0);
             let mut completed = 0;
             while let Some(event) = conn.poll_event() {
@@ -1049,27 +1040,10 @@ mod tests {
             assert_eq!(conn.sessions[0].incoming.capacity(), 0);
         }
         // A read with many messages: the queue grown for it stays.
-        let mut many = String::new();
-        for i in 2..12 {
-            many.push_str(&format!(
-                "MSRP tx{i}0000 SEND\r\nTo-Path: {bob}\r\nFrom-Path: {alice}\r\n\
-                 Message-ID: m{i}0000\r\nByte-Range: 1-5/5\r\nContent-Type: text/plain\r\n\r\n\
-                 Hello\r\n-------tx{i}0000$\r\n"
-            ));
-        }
+        let many: String = (2..12).map(send).collect();
         conn.handle_input(now, many.as_bytes());
         while conn.poll_event().is_some() {}
-        assert!(conn.events.capacity() > FIRST_QUEUE_ALLOCATION);
-    }
-
-    /// What "a queue's first allocation" means, as std has it.
-    #[test]
-    fn a_queue_first_makes_room_for_four() {
-        let mut queue = VecDeque::new();
-        queue.push_back(Event::Closed {
-            reason: CloseReason::LocallyClosed,
-        });
-        assert_eq!(queue.capacity(), FIRST_QUEUE_ALLOCATION);
+        assert!(conn.events.capacity() > crate::spare::FIRST_QUEUE_ALLOCATION);
     }
 
     proptest::proptest! {

@@ -156,7 +156,9 @@ pub struct Parser {
     /// head and body handed out keep their allocation alive until the
     /// application drops them: a [`FEED_BLOCK`] for each message in flight
     /// made a server with 10 000 sessions peak above 100 MiB (`msrp bench
-    /// --sessions 10000`).
+    /// --sessions 10000`). Kept, not derived from an empty buffer: a block
+    /// used up by a busy stream is empty too, and its next feed should take
+    /// a block again, not one allocation per feed.
     fit_next_feed: bool,
 }
 
