@@ -780,6 +780,29 @@ mod tests {
         assert_eq!(Spread::of(vec![5.0]).relative(), 0.0);
     }
 
+    /// `--repeat` takes 1 to 100 rounds; outside, an error names the flag
+    /// and the range.
+    #[test]
+    fn repeat_is_held_to_its_range() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: BenchArgs,
+        }
+        let parse = |n: &str| <Cli as clap::Parser>::try_parse_from(["msrp", "--repeat", n]);
+        for n in ["1", "100"] {
+            let cli = parse(n).unwrap_or_else(|e| panic!("--repeat {n}: {e}"));
+            assert_eq!(cli.bench.repeat.to_string(), n);
+        }
+        for n in ["0", "101"] {
+            let err = parse(n).err().expect("refused").to_string();
+            assert!(
+                err.contains("--repeat") && err.contains("1..=100"),
+                "--repeat {n}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn rounds_take_turns_at_going_first() {
         let order: Vec<[bool; 2]> = (0..4).map(turns).collect();
