@@ -8,7 +8,9 @@
 //!   pass over the 64 KiB than the baseline makes, and about 0.6×.
 //! - `small_chunk`: a 267-byte SEND chunk parsed to completion, alone and
 //!   in 64 KiB batches of pipelined chunks as a busy connection delivers
-//!   them. Target (issue 14): ≤ 150 ns per chunk. `scripts/parse-instructions`
+//!   them. Target (issue 14): ≤ 150 ns per chunk, where httparse took
+//!   210 ns for a 700-byte request; `httparse_request` measures that
+//!   request's like in the same run, for the ratio (≤ 0.71). `scripts/parse-instructions`
 //!   counts instructions per chunk (2008 at the last count, 4270 before
 //!   issue 14), but time does not follow them closely: moves of values just
 //!   stored piecemeal (events, heads) stall on store forwarding, which
@@ -137,6 +139,22 @@ fn send_64k(c: &mut Criterion) {
     group.finish();
 }
 
+/// A browser's request of about 700 bytes and nine headers, as the one of
+/// httparse's own benchmark that issue 14 quotes ("httparse parses a
+/// 700-byte HTTP request in about 210 ns", beside the 150 ns target).
+const HTTP_REQUEST: &[u8] = b"\
+GET /photos/2024/06/harbour-at-dusk-large.jpg HTTP/1.1\r\n\
+Host: www.example.org\r\n\
+User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0 Example/1.2\r\n\
+Accept: image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5\r\n\
+Accept-Language: en-GB,en;q=0.8,fr;q=0.5\r\n\
+Accept-Encoding: gzip, deflate, br\r\n\
+Referer: https://www.example.org/photos/2024/06/index.html?page=3\r\n\
+Keep-Alive: 115\r\n\
+Connection: keep-alive\r\n\
+Cookie: visits=12; last_visit=1718900000; theme=dark; session=7f3c9a1e5b2d4c6f8a0b1c2d3e4f5a6b7c8d9e0f; lang=en; consent=analytics:no|ads:no|prefs:yes; cart=3f9e2a71-5c4d-4e8b-9a6f-0c1d2e3f4a5b; tz=Europe/London; recent=harbour,dusk,boats; padding=under256\r\n\
+\r\n";
+
 fn small_chunk(c: &mut Criterion) {
     let text = Bytes::from_static(b"Hey Bob, are you there? Lunch at noon?");
     let one = wire(&send_chunk(TID, text));
@@ -152,6 +170,19 @@ fn small_chunk(c: &mut Criterion) {
     group.throughput(Throughput::Elements(count as u64));
     group.bench_function(format!("batch_of_{count}"), |b| {
         b.iter(|| assert_eq!(parse(&mut parser, black_box(&batch)), count));
+    });
+    // The yardstick for the target on another machine: the issue's 150 ns
+    // beside httparse's 210 ns is a ratio of 0.71.
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("httparse_request", |b| {
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        b.iter(|| {
+            let mut request = httparse::Request::new(&mut headers);
+            let status = request
+                .parse(black_box(HTTP_REQUEST))
+                .expect("valid request");
+            assert_eq!(status, httparse::Status::Complete(HTTP_REQUEST.len()));
+        });
     });
     group.finish();
 }

@@ -21,15 +21,13 @@
 //! that obey them in the usual way. `tests/fast_head.rs` holds the two
 //! readings to the same answers.
 
-use std::sync::Arc;
-
 use bytes::{Bytes, BytesMut};
 
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::wire::end_line::{EXPECTED_MAX, end_line_at, end_line_flag};
 use crate::wire::head::{HeadData, Line, Span};
 use crate::wire::head_parse::{
-    PathCache, TypedHeaders, common_name, parse_start_line, plain_line_end,
+    PathCache, PathEntry, TypedHeaders, common_name, parse_start_line, plain_line_end,
 };
 use crate::wire::{
     ByteRange, ChunkHead, Continuation, FailureReport, HeaderName, Limits, MediaType, Method,
@@ -66,6 +64,9 @@ pub(crate) struct WholeBody {
 struct Values {
     count: usize,
     typed: TypedHeaders,
+    /// The cache entries that To-Path and From-Path were found in, taken
+    /// as a pair at the end (`PathCache::pair_of_entries`).
+    cached: [Option<PathEntry>; 2],
 }
 
 /// Takes the head off the front of `buf` when it lies there whole and is
@@ -123,7 +124,15 @@ pub(crate) fn read_head(
             return None;
         }
     };
-    let (to_path, from_path) = (values.typed.to_path.take()?, values.typed.from_path.take()?);
+    let pair = match (values.cached, &mut values.typed) {
+        ([Some(to), Some(from)], _) => paths.pair_of_entries(to, from)?,
+        ([to, from], typed) => {
+            let cached = |entry: Option<PathEntry>| Some(paths.entry(entry?)?.clone());
+            let to = typed.to_path.take().or_else(|| cached(to))?;
+            let from = typed.from_path.take().or_else(|| cached(from))?;
+            paths.pair(to, from)
+        }
+    };
     let consumed = end_cr + 2;
     let whole = match (flag, values.typed.rest.byte_range.and_then(|r| r.len())) {
         (None, Some(len @ 1..)) if len <= EXPECTED_MAX as u64 => {
@@ -149,14 +158,14 @@ pub(crate) fn read_head(
         });
     }
     raw.truncate(head_len);
-    let head = ChunkHead(Arc::new(HeadData {
+    let head = ChunkHead(triomphe::Arc::new(HeadData {
         raw,
         transaction_id,
         headers_start: u32::try_from(headers_start).unwrap_or(u32::MAX),
         line,
         // At most one of each common name.
         header_count: values.count as u32,
-        parsed: values.typed.into_parsed(to_path, from_path),
+        parsed: values.typed.into_parsed(pair),
         has_body: flag.is_none(),
     }));
     Some(FastHead {
@@ -253,6 +262,18 @@ fn crlf_at(buf: &[u8], at: usize) -> Option<usize> {
 }
 
 impl Values {
+    /// Clones the paths found in the cache, before a parse that may
+    /// replace the entries they were found in with another path.
+    fn own_cached_paths(&mut self, paths: &PathCache) -> Option<()> {
+        let slots = [&mut self.typed.to_path, &mut self.typed.from_path];
+        for (entry, slot) in self.cached.iter_mut().zip(slots) {
+            if let Some(entry) = entry.take() {
+                *slot = Some(paths.entry(entry)?.clone());
+            }
+        }
+        Some(())
+    }
+
     /// Reads and keeps the value that starts at `at`, of a header line
     /// of `name`; returns the CR that ends the line. The usual values are
     /// read where they stand, the others once the line's end is found.
@@ -265,14 +286,14 @@ impl Values {
         paths: &mut PathCache,
     ) -> Option<usize> {
         let path_slot = match name {
-            HeaderName::ToPath => Some(&mut self.typed.to_path),
-            HeaderName::FromPath => Some(&mut self.typed.from_path),
+            HeaderName::ToPath => Some(&mut self.cached[0]),
+            HeaderName::FromPath => Some(&mut self.cached[1]),
             _ => None,
         };
         if let Some(slot) = path_slot {
             // A path seen before is found, and the line's end with it.
-            if let Some((path, len)) = paths.line_value(&buf[at..]) {
-                *slot = Some(path.clone());
+            if let Some((entry, len)) = paths.line_value(&buf[at..]) {
+                *slot = Some(entry);
                 return Some(at + len);
             }
         }
@@ -304,6 +325,9 @@ impl Values {
         let text = || std::str::from_utf8(value).ok();
         let span = span(at, cr);
         let max_uris = limits.max_path_uris;
+        if matches!(name, HeaderName::ToPath | HeaderName::FromPath) {
+            self.own_cached_paths(paths)?;
+        }
         match name {
             HeaderName::ToPath => self.typed.to_path = Some(paths.parse(value, max_uris).ok()?),
             HeaderName::FromPath => self.typed.from_path = Some(paths.parse(value, max_uris).ok()?),
@@ -335,6 +359,8 @@ impl Values {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn read(head: &str) -> Option<FastHead> {
@@ -379,6 +405,37 @@ mod tests {
         // Nor when the caller may not hold it.
         let refuse = |non_send: bool, len: usize| !non_send && len < 5;
         assert!(read_with_body(&chunk, refuse).unwrap().1.is_none());
+    }
+
+    #[test]
+    fn a_path_found_in_the_cache_survives_the_parse_of_the_other() {
+        let limits = Limits::default();
+        let mut paths = PathCache::default();
+        let known: Vec<String> = (0..4)
+            .map(|i| format!("msrp://h{i}.example.com/s{i};tcp"))
+            .collect();
+        for path in &known {
+            paths.parse(path.as_bytes(), limits.max_path_uris).unwrap();
+        }
+        // To-Path is the entry that parsing From-Path, new, replaces.
+        let new = "msrp://new.example.com/n;tcp";
+        let send = format!(
+            "MSRP abcd SEND\r\nTo-Path: {}\r\nFrom-Path: {new}\r\n\r\n",
+            known[0]
+        );
+        let mut buf = BytesMut::from(send.as_bytes());
+        let fast = read_head(&mut buf, &limits, &mut paths, |_, _| true, &mut None).unwrap();
+        assert_eq!(fast.head.to_path().to_string(), known[0]);
+        assert_eq!(fast.head.from_path().to_string(), new);
+        // Once both are known, the heads that carry them share one pair.
+        let mut read_again = || {
+            let mut buf = BytesMut::from(send.as_bytes());
+            let fast = read_head(&mut buf, &limits, &mut paths, |_, _| true, &mut None).unwrap();
+            fast.head.0.parsed.paths.clone()
+        };
+        let (second, third) = (read_again(), read_again());
+        assert!(Arc::ptr_eq(&second, &third));
+        assert_eq!(*second, *fast.head.0.parsed.paths);
     }
 
     #[test]
