@@ -136,25 +136,39 @@ impl EndpointConfig {
             .build()
             .map_err(|e| Error::Config(format!("local host `{}`: {e}", self.local_host)))
     }
+
+    /// The protocol settings of a connection's core: those of `protocol`,
+    /// with this endpoint's bind timeout, asking the driver about every
+    /// bind if `asks_to_bind` (a server's connections, whose policy
+    /// decides). A server makes them once and shares them among its
+    /// connections: a copy each was a tenth of an idle connection's
+    /// memory (`msrp bench --sessions`).
+    pub(crate) fn driver_protocol(&self, asks_to_bind: bool) -> Arc<Config> {
+        let mut protocol = self.protocol.clone();
+        protocol.bind_timeout = self.bind_timeout;
+        protocol.ask_to_bind = asks_to_bind;
+        Arc::new(protocol)
+    }
 }
 
 /// Starts a driver task for a connection, with its first command applied
 /// before it reads anything (so that a peer's bind cannot overtake it).
+/// `protocol` comes from [`EndpointConfig::driver_protocol`], asking to
+/// bind exactly when there is a `policy` to ask.
 pub(crate) fn spawn_driver<R: Runtime>(
     rt: &R,
     config: &EndpointConfig,
+    protocol: Arc<Config>,
     io: BoxIo,
     policy: Option<Arc<dyn BindPolicy>>,
     first: Option<Command>,
     label: String,
 ) -> DriverHandle {
-    let mut protocol = config.protocol.clone();
-    protocol.bind_timeout = config.bind_timeout;
-    protocol.ask_to_bind = policy.is_some();
+    debug_assert_eq!(protocol.ask_to_bind, policy.is_some());
     let now = rt.now();
     let clock_rt = rt.clone();
     let (mut driver, handle) = Driver::new(DriverSetup {
-        conn: Connection::new(Arc::new(protocol), seed(), now),
+        conn: Connection::new(protocol, seed(), now),
         io,
         timer: rt.timer(now + Duration::from_secs(3600)),
         clock: Box::new(move || clock_rt.now()),
@@ -345,7 +359,16 @@ impl<R: Runtime> ConnectorDirect<R> {
             reply: reply_to(tx),
         };
         let label = format!("{local_uri} -> {}", remote.first());
-        spawn_driver(&self.rt, &self.config, io, None, Some(command), label);
+        let protocol = self.config.driver_protocol(false);
+        spawn_driver(
+            &self.rt,
+            &self.config,
+            protocol,
+            io,
+            None,
+            Some(command),
+            label,
+        );
         await_bind(&self.rt, self.config.bind_timeout, rx).await
     }
 
@@ -494,7 +517,8 @@ impl<R: Runtime> AcceptorDirect<R> {
                                 hand_over(&bound, result);
                             }),
                         };
-                        spawn_driver(&rt2, &config, io, None, Some(command), label)
+                        let protocol = config.driver_protocol(false);
+                        spawn_driver(&rt2, &config, protocol, io, None, Some(command), label)
                     });
                     let failed = move |err| hand_over(&failed, Err(err));
                     rt.spawn(Box::pin(run_accepted(

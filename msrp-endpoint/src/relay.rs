@@ -337,7 +337,8 @@ impl<R: Runtime> RelayConnection<R> {
         // peers see; the local URI is only a name for this client.
         let client = make_local_uri(&config, &relay, websocket)?;
         let label = format!("{client} -> relay {relay}");
-        let driver = spawn_driver(&rt, &config, io, None, Some(Command::Keep), label);
+        let protocol = config.driver_protocol(false);
+        let driver = spawn_driver(&rt, &config, protocol, io, None, Some(Command::Keep), label);
         let mut auth = AuthConfig::new(
             relay.clone(),
             client,

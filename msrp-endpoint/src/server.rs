@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, Weak};
 
 use futures_channel::oneshot;
 use futures_util::future::{Either, select};
-use msrp_proto::connection::BindRequest;
+use msrp_proto::connection::{BindRequest, Config};
 use msrp_proto::ident::IdGenerator;
 use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
@@ -59,6 +59,8 @@ struct State {
     listeners: Mutex<Vec<Listening>>,
     unbound: Unbound,
     config: EndpointConfig,
+    /// The protocol settings that every connection's core shares.
+    protocol: Arc<Config>,
 }
 
 /// Decides binds for one connection of a server.
@@ -161,6 +163,7 @@ impl<R: Runtime> MsrpServer<R> {
                 registry: Mutex::new(Registry::default()),
                 listeners: Mutex::new(Vec::new()),
                 unbound: Unbound::new(config.max_unbound_connections),
+                protocol: config.driver_protocol(true),
                 config,
             }),
         }
@@ -279,6 +282,13 @@ impl<R: Runtime> MsrpServer<R> {
         }
     }
 
+    /// How many of the server's connections share its protocol settings
+    /// (one copy for all, not one each): every open one. For tests.
+    #[doc(hidden)]
+    pub fn connections_sharing_settings(&self) -> usize {
+        Arc::strong_count(&self.state.protocol) - 1
+    }
+
     /// The addresses the server listens on.
     pub fn local_addrs(&self) -> Vec<SocketAddr> {
         self.state
@@ -324,7 +334,7 @@ async fn accept_loop<R: Runtime>(
             ticket,
             evicted,
         };
-        let config = live.config.clone();
+        let (config, protocol) = (live.config.clone(), live.protocol.clone());
         let (rt2, weak) = (rt.clone(), state.clone());
         let start: StartDriver = Box::new(move |io, ticket| {
             let policy = Arc::new(Policy {
@@ -332,7 +342,7 @@ async fn accept_loop<R: Runtime>(
                 ticket: Mutex::new(Some(ticket)),
             });
             let label = format!("server <- {peer}");
-            spawn_driver(&rt2, &config, io, Some(policy), None, label)
+            spawn_driver(&rt2, &config, protocol, io, Some(policy), None, label)
         });
         // A failed handshake is traced; the server goes on.
         let run = run_accepted(rt.clone(), live.config.clone(), accepted, start, |_| {});

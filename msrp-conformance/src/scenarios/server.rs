@@ -64,7 +64,8 @@ async fn server_messages<R: Runtime>(rt: &R, security: Security) {
 }
 
 /// Five connectors bind five expected URIs of one server port at the same
-/// time; each session reaches its own peer.
+/// time; each session reaches its own peer. The five connections share
+/// one copy of the server's protocol settings.
 pub async fn server_tcp_five_sessions_on_one_port<R: Runtime>(rt: R) {
     five_sessions(&rt, Security::Tcp).await;
 }
@@ -122,6 +123,11 @@ async fn five_sessions<R: Runtime>(rt: &R, security: Security) {
         assert_eq!(alice.remote_path().uris(), &paths[i][..]);
         pairs.push((Session::new(alice), Session::new(bob)));
     }
+    assert_eq!(
+        server.connections_sharing_settings(),
+        5,
+        "the five connections share one copy of the server's settings"
+    );
     // Each pair talks, all at the same time; messages name their session.
     let talks = pairs
         .iter_mut()
