@@ -283,7 +283,8 @@ impl<R: Runtime> MsrpServer<R> {
     }
 
     /// How many of the server's connections share its protocol settings
-    /// (one copy for all, not one each): every open one. For tests.
+    /// (one copy for all, not one each): every one accepted and not yet
+    /// closed, those still in their TLS handshake included. For tests.
     #[doc(hidden)]
     pub fn connections_sharing_settings(&self) -> usize {
         Arc::strong_count(&self.state.protocol) - 1

@@ -91,7 +91,7 @@ pub(crate) struct Parsed {
 }
 
 /// A head's To-Path and From-Path, shared by the heads that carry the same
-/// two (see `head_parse::PathCache::pair`): a head then takes and gives
+/// two (see `path_cache::PathCache::pair`): a head then takes and gives
 /// back one reference, where two paths of its own cost two of each. Each
 /// is an atomic operation, and they were a sixth of a small chunk's time
 /// (perf, benches/parse.rs, small_chunk).

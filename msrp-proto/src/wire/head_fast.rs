@@ -26,9 +26,8 @@ use bytes::{Bytes, BytesMut};
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::wire::end_line::{EXPECTED_MAX, end_line_at, end_line_flag};
 use crate::wire::head::{HeadData, Line, Span};
-use crate::wire::head_parse::{
-    PathCache, PathEntry, TypedHeaders, common_name, parse_start_line, plain_line_end,
-};
+use crate::wire::head_parse::{TypedHeaders, common_name, parse_start_line, plain_line_end};
+use crate::wire::path_cache::{PathCache, PathEntry};
 use crate::wire::{
     ByteRange, ChunkHead, Continuation, FailureReport, HeaderName, Limits, MediaType, Method,
     Status, SuccessReport,
@@ -65,7 +64,9 @@ struct Values {
     count: usize,
     typed: TypedHeaders,
     /// The cache entries that To-Path and From-Path were found in, taken
-    /// as a pair at the end (`PathCache::pair_of_entries`).
+    /// as a pair at the end (`PathCache::pair_of_entries`). A path is
+    /// either here or parsed into `typed`, never both: a parse first moves
+    /// the ones found here into `typed` (`own_cached_paths`).
     cached: [Option<PathEntry>; 2],
 }
 

@@ -29,6 +29,7 @@ pub(crate) mod header;
 mod limits;
 mod method;
 mod parser;
+mod path_cache;
 
 pub use builder::HeadBuilder;
 pub use chunk::{Chunk, ChunkReader};

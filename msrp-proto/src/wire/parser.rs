@@ -14,7 +14,8 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::wire::end_line::{EndLineScanner, Scan, Tid, end_line_finder, end_line_flag};
 use crate::wire::head::{Line, Span};
 use crate::wire::head_fast;
-use crate::wire::head_parse::{self, HeadParts, PathCache};
+use crate::wire::head_parse::{self, HeadParts};
+use crate::wire::path_cache::PathCache;
 use crate::wire::{
     ChunkHead, Continuation, Limits, Method, ParseError, ParseErrorKind, RejectedChunk,
 };
