@@ -148,7 +148,7 @@ fn drive(
                 Ok(Some(Event::Head(head))) => {
                     assert!(open.is_none(), "head inside a chunk");
                     let tid_len = head.transaction_id().len();
-                    let raw = head.as_bytes().clone();
+                    let raw = Bytes::copy_from_slice(head.as_bytes());
                     // A body follows a blank line; a bodiless chunk's
                     // end-line (`-------<tid><flag>CRLF`) was consumed too.
                     let gap = if head.has_body() { 2 } else { tid_len + 10 };

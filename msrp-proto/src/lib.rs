@@ -31,8 +31,10 @@
 //!
 //! - [`wire`]: the chunk format of RFC 4975 §§5–9. A streaming
 //!   [`Parser`](wire::Parser) that takes byte slices of any size, hands out
-//!   bodies as zero-copy [`Bytes`](bytes::Bytes) pieces and never scans a
-//!   body byte twice; a [`ChunkReader`](wire::ChunkReader) for whole chunks
+//!   bodies as [`Bytes`](bytes::Bytes) pieces of the receive buffer, without
+//!   copying (a small body that arrives whole with its head is copied, so
+//!   that it keeps no receive block alive), and never scans a body byte
+//!   twice; a [`ChunkReader`](wire::ChunkReader) for whole chunks
 //!   or msrplib-style "virtual chunks"; [`ChunkHead`](wire::ChunkHead) with
 //!   typed access to every header; a [`HeadBuilder`](wire::HeadBuilder) and
 //!   an [`Encoder`](wire::Encoder) whose output is ready for a vectored write.

@@ -7,7 +7,7 @@ use bytes::{BufMut, BytesMut};
 
 use crate::path::Path;
 use crate::wire::head::{Line, Span};
-use crate::wire::head_parse::{self, HeadParts};
+use crate::wire::head_parse::{self, HeadParts, PathSource};
 use crate::wire::header::wire_rank;
 use crate::wire::{
     ByteRange, ChunkHead, FailureReport, HeaderName, Limits, Method, ParseError, ParseErrorKind,
@@ -195,6 +195,7 @@ impl HeadBuilder {
             return Err(fault(ParseErrorKind::HeaderCharacter, pos));
         }
         check_sizes(limits, &raw, start_line_len, &lines)?;
+        let raw = raw.freeze();
         let parts = HeadParts {
             transaction_id,
             line,
@@ -202,9 +203,9 @@ impl HeadBuilder {
             lines: &lines,
             has_body: false,
             plain: false,
-            paths: None,
+            paths: PathSource::Shared(&raw),
         };
-        head_parse::assemble(raw.freeze(), parts, limits, 0)
+        head_parse::assemble(&raw, parts, limits, 0)
     }
 }
 

@@ -151,7 +151,7 @@ impl Encoder {
         }
         let mut head_bytes = BytesMut::with_capacity(head.as_bytes().len() + 40);
         write_start_line(&mut head_bytes, &tid, head);
-        head_bytes.put_slice(&head.header_bytes());
+        head_bytes.put_slice(head.header_bytes());
         if body.is_some() {
             head_bytes.put_slice(b"\r\n");
         }

@@ -1,8 +1,7 @@
-//! [`ChunkHead`]: a chunk's start line and headers, validated, owned and
-//! zero-copy.
+//! [`ChunkHead`]: a chunk's start line and headers, validated and owned.
 //!
-//! The head keeps the bytes it was parsed from (a [`Bytes`] split off the
-//! receive buffer, so no copy) and a few offsets into them. The headers the
+//! The head keeps a copy of the bytes it was parsed from, in the same
+//! allocation as its parsed values, and a few offsets into them. The headers the
 //! protocol consults on every chunk are parsed once, when the head
 //! completes; the others were validated then, and their lines are split and
 //! parsed again on access, which cannot fail.
@@ -10,8 +9,6 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-
-use bytes::Bytes;
 
 use crate::path::Path;
 use crate::wire::head_parse::split_line;
@@ -156,17 +153,23 @@ pub enum StartLine<'a> {
 /// # Ok::<(), msrp_proto::wire::ParseError>(())
 /// ```
 #[derive(Clone)]
-pub struct ChunkHead(pub(crate) triomphe::Arc<HeadData>);
+pub struct ChunkHead(pub(crate) triomphe::ThinArc<HeadData, u8>);
 
-/// What a [`ChunkHead`] holds. Shared behind an `Arc`: a head travels in
-/// several events and states per chunk, and cloning or moving it then
-/// costs a reference count instead of copying a few hundred bytes and
+/// What a [`ChunkHead`] holds besides its bytes, which follow it in the
+/// same allocation. Shared behind an `Arc`: a head travels in several
+/// events and states per chunk, and cloning or moving it then costs a
+/// reference count instead of copying a few hundred bytes and
 /// re-allocating its vectors (benches/connection.rs). triomphe's `Arc`
 /// keeps no weak count, and so drops the last reference with one atomic
 /// operation where std's takes two (perf, benches/parse.rs, small_chunk).
+///
+/// The bytes are copied, not a slice of the receive buffer: a slice takes
+/// a reference on the buffer and gives it back with the head, two atomic
+/// operations that cost more than copying a small head (a tenth of
+/// `small_chunk`), and a head that the application keeps would keep the
+/// whole receive block alive with it.
 #[derive(Debug, Clone)]
 pub(crate) struct HeadData {
-    pub(crate) raw: Bytes,
     pub(crate) transaction_id: Span,
     /// Where the header lines start (just after the start line's CRLF).
     pub(crate) headers_start: u32,
@@ -178,36 +181,56 @@ pub(crate) struct HeadData {
 }
 
 impl ChunkHead {
+    /// A head of these values and bytes.
+    #[inline(always)]
+    pub(crate) fn new(data: HeadData, raw: &[u8]) -> Self {
+        Self(triomphe::ThinArc::from_header_and_slice(data, raw))
+    }
+
+    pub(crate) fn data(&self) -> &HeadData {
+        &self.0.header.header
+    }
+
+    fn raw(&self) -> &[u8] {
+        &self.0.slice
+    }
+
     pub(crate) fn line(&self) -> &Line {
-        &self.0.line
+        &self.data().line
     }
 
     /// Marks whether a body follows (a head built for sending learns it
     /// from the chunk it goes into).
     pub(crate) fn set_has_body(&mut self, has_body: bool) {
-        if self.0.has_body != has_body {
-            triomphe::Arc::make_mut(&mut self.0).has_body = has_body;
+        if self.data().has_body != has_body {
+            let data = HeadData {
+                has_body,
+                ..self.data().clone()
+            };
+            *self = Self::new(data, self.raw());
         }
     }
 
     fn text(&self, span: Span) -> &str {
-        text(self.0.raw.get(span.range()).unwrap_or(&[]))
+        text(self.raw().get(span.range()).unwrap_or(&[]))
     }
 
     /// The transaction id.
     pub fn transaction_id(&self) -> &str {
-        self.text(self.0.transaction_id)
+        self.text(self.data().transaction_id)
     }
 
     /// The transaction id's bytes, without the UTF-8 check of
     /// [`transaction_id`](Self::transaction_id) (for lookups and copies).
     pub(crate) fn transaction_id_bytes(&self) -> &[u8] {
-        self.0.raw.get(self.0.transaction_id.range()).unwrap_or(&[])
+        self.raw()
+            .get(self.data().transaction_id.range())
+            .unwrap_or(&[])
     }
 
     /// Request or response.
     pub fn start_line(&self) -> StartLine<'_> {
-        match &self.0.line {
+        match &self.data().line {
             Line::Request(method) => StartLine::Request { method },
             Line::Response { code, comment } => StartLine::Response {
                 code: *code,
@@ -218,7 +241,7 @@ impl ChunkHead {
 
     /// The method, for a request.
     pub fn method(&self) -> Option<&Method> {
-        match &self.0.line {
+        match &self.data().line {
             Line::Request(method) => Some(method),
             Line::Response { .. } => None,
         }
@@ -226,12 +249,12 @@ impl ChunkHead {
 
     /// Whether this is a request.
     pub fn is_request(&self) -> bool {
-        matches!(self.0.line, Line::Request(_))
+        matches!(self.data().line, Line::Request(_))
     }
 
     /// The status code, for a response.
     pub fn response_code(&self) -> Option<u16> {
-        match self.0.line {
+        match self.data().line {
             Line::Response { code, .. } => Some(code),
             Line::Request(_) => None,
         }
@@ -239,7 +262,7 @@ impl ChunkHead {
 
     /// The comment after the status code, for a response that has one.
     pub fn response_comment(&self) -> Option<&str> {
-        match self.0.line {
+        match self.data().line {
             Line::Response { comment, .. } => comment.map(|c| self.text(c)),
             Line::Request(_) => None,
         }
@@ -249,7 +272,7 @@ impl ChunkHead {
     /// bodiless chunk (end-line right after the headers) differs from a chunk
     /// with an empty body.
     pub fn has_body(&self) -> bool {
-        self.0.has_body
+        self.data().has_body
     }
 
     /// Every header, in the order received, unknown ones included.
@@ -268,11 +291,10 @@ impl ChunkHead {
     fn header_lines(&self) -> HeaderLines<'_> {
         HeaderLines {
             rest: self
-                .0
-                .raw
-                .get(self.0.headers_start as usize..)
+                .raw()
+                .get(self.data().headers_start as usize..)
                 .unwrap_or(&[]),
-            left: self.0.header_count as usize,
+            left: self.data().header_count as usize,
         }
     }
 
@@ -289,28 +311,28 @@ impl ChunkHead {
 
     /// To-Path: where the chunk goes, next hop first.
     pub fn to_path(&self) -> &Path {
-        &self.0.parsed.paths.to
+        &self.data().parsed.paths.to
     }
 
     /// From-Path: where the chunk came from, previous hop first.
     pub fn from_path(&self) -> &Path {
-        &self.0.parsed.paths.from
+        &self.data().parsed.paths.from
     }
 
     /// Message-ID.
     pub fn message_id(&self) -> Option<&str> {
-        self.0.parsed.rest.message_id.map(|s| self.text(s))
+        self.data().parsed.rest.message_id.map(|s| self.text(s))
     }
 
     /// Byte-Range, if present. RFC 4975 §7.1.1: an absent Byte-Range means
     /// `1-*/*`; see [`ChunkHead::byte_range_or_default`].
     pub fn byte_range(&self) -> Option<ByteRange> {
-        self.0.parsed.rest.byte_range
+        self.data().parsed.rest.byte_range
     }
 
     /// Byte-Range, or `1-*/*` when absent (RFC 4975 §7.1.1).
     pub fn byte_range_or_default(&self) -> ByteRange {
-        self.0.parsed.rest.byte_range.unwrap_or(ByteRange {
+        self.data().parsed.rest.byte_range.unwrap_or(ByteRange {
             start: 1,
             end: None,
             total: None,
@@ -319,22 +341,22 @@ impl ChunkHead {
 
     /// Success-Report, if present (absent means `no`).
     pub fn success_report(&self) -> Option<SuccessReport> {
-        self.0.parsed.rest.success_report
+        self.data().parsed.rest.success_report
     }
 
     /// Failure-Report, if present (absent means `yes`).
     pub fn failure_report(&self) -> Option<FailureReport> {
-        self.0.parsed.rest.failure_report
+        self.data().parsed.rest.failure_report
     }
 
     /// Status (REPORT requests).
     pub fn status(&self) -> Option<&Status> {
-        self.0.parsed.rest.status.as_deref()
+        self.data().parsed.rest.status.as_deref()
     }
 
     /// Content-Type, as written.
     pub fn content_type(&self) -> Option<&str> {
-        self.0.parsed.rest.content_type.map(|s| self.text(s))
+        self.data().parsed.rest.content_type.map(|s| self.text(s))
     }
 
     /// Content-Type, parsed.
@@ -384,7 +406,7 @@ impl ChunkHead {
 
     /// Use-Path (RFC 4976): the relay path granted by a successful AUTH.
     pub fn use_path(&self) -> Option<&Path> {
-        self.0.parsed.rest.use_path.as_ref()
+        self.data().parsed.rest.use_path.as_ref()
     }
 
     /// The digest challenges of every WWW-Authenticate header (RFC 4976).
@@ -412,13 +434,15 @@ impl ChunkHead {
     }
 
     /// The head's bytes: start line and header lines, each ending in CRLF.
-    pub fn as_bytes(&self) -> &Bytes {
-        &self.0.raw
+    pub fn as_bytes(&self) -> &[u8] {
+        self.raw()
     }
 
     /// The header lines only, each ending in CRLF (what follows the start line).
-    pub(crate) fn header_bytes(&self) -> Bytes {
-        self.0.raw.slice(self.0.headers_start as usize..)
+    pub(crate) fn header_bytes(&self) -> &[u8] {
+        self.raw()
+            .get(self.data().headers_start as usize..)
+            .unwrap_or(&[])
     }
 }
 
@@ -435,8 +459,8 @@ impl PartialEq for ChunkHead {
     fn eq(&self, other: &Self) -> bool {
         self.transaction_id() == other.transaction_id()
             && self.start_line() == other.start_line()
-            && self.0.has_body == other.0.has_body
-            && self.0.header_count == other.0.header_count
+            && self.data().has_body == other.data().has_body
+            && self.data().header_count == other.data().header_count
             && self
                 .headers()
                 .zip(other.headers())
@@ -457,7 +481,7 @@ impl fmt::Debug for ChunkHead {
             }
         };
         d.field("headers", &self.headers().collect::<Vec<_>>())
-            .field("has_body", &self.0.has_body)
+            .field("has_body", &self.data().has_body)
             .finish()
     }
 }

@@ -12,16 +12,17 @@
 //! read the same bytes, faults and all.
 //!
 //! When the chunk's small body lies whole behind the head too, ended where
-//! its Byte-Range says, [`read_head`] takes it in the same split: the body
-//! step would split again and set up an end-line scan (a fifth of the time
-//! of a small chunk).
+//! its Byte-Range says, [`read_head`] takes it at once, as a copy: the body
+//! step would set up an end-line scan (a fifth of the time of a small
+//! chunk), and a slice of the receive buffer costs two atomic reference
+//! counts, more than the copy (benches/parse.rs, small_chunk).
 //!
 //! So the rules of the wire format (RFC 4975 §9's grammar, the limits, the
 //! errors) live in `head_parse.rs`; this file only recognises the heads
 //! that obey them in the usual way. `tests/fast_head.rs` holds the two
 //! readings to the same answers.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::ident::{IDENT_MAX_LEN, IDENT_MIN_LEN, is_ident, is_ident_char};
 use crate::wire::end_line::{EXPECTED_MAX, end_line_at, end_line_flag};
@@ -47,8 +48,8 @@ pub(crate) struct FastHead {
 }
 
 /// A small body that lay whole behind its head, where Byte-Range says it
-/// ends, taken off the buffer with it: one split for the whole chunk, and
-/// no search, where the body step would split again and set up a scan
+/// ends, taken off the buffer with it and copied: no search, where the
+/// body step would set up a scan, and no reference on the receive buffer
 /// (benches/parse.rs, small_chunk).
 #[derive(Debug)]
 pub(crate) struct WholeBody {
@@ -81,7 +82,7 @@ struct Values {
 /// A body of up to [`EXPECTED_MAX`] bytes that follows whole, ended where
 /// its Byte-Range says, with no CR in it (so that no end-line can be in
 /// it), is taken too if `may_hold(non_send, len)` allows holding it, and
-/// put in `body`: the body step would find the same.
+/// a copy put in `body`: the body step would find the same bytes.
 pub(crate) fn read_head(
     buf: &mut BytesMut,
     limits: &Limits,
@@ -147,28 +148,26 @@ pub(crate) fn read_head(
         }
         _ => None,
     };
-    // One split for the chunk, or for the head when the body is not whole.
-    let taken = consumed + whole.map_or(0, |(len, line_len, _)| len + line_len);
-    let mut raw = buf.split_to(taken).freeze();
+    let head = ChunkHead::new(
+        HeadData {
+            transaction_id,
+            headers_start: u32::try_from(headers_start).unwrap_or(u32::MAX),
+            line,
+            // At most one of each common name.
+            header_count: values.count as u32,
+            parsed: values.typed.into_parsed(pair),
+            has_body: flag.is_none(),
+        },
+        &bytes[..head_len],
+    );
     if let Some((len, line_len, _)) = whole {
-        let mut data = raw.split_off(consumed);
-        data.truncate(len);
+        let data = Bytes::copy_from_slice(&bytes[consumed..consumed + len]);
         *body = Some(WholeBody {
             data,
             consumed: len + line_len,
         });
     }
-    raw.truncate(head_len);
-    let head = ChunkHead(triomphe::Arc::new(HeadData {
-        raw,
-        transaction_id,
-        headers_start: u32::try_from(headers_start).unwrap_or(u32::MAX),
-        line,
-        // At most one of each common name.
-        header_count: values.count as u32,
-        parsed: values.typed.into_parsed(pair),
-        has_body: flag.is_none(),
-    }));
+    buf.advance(consumed + whole.map_or(0, |(len, line_len, _)| len + line_len));
     Some(FastHead {
         head,
         // Checked against the buffer's length above.
@@ -432,11 +431,11 @@ mod tests {
         let mut read_again = || {
             let mut buf = BytesMut::from(send.as_bytes());
             let fast = read_head(&mut buf, &limits, &mut paths, |_, _| true, &mut None).unwrap();
-            fast.head.0.parsed.paths.clone()
+            fast.head.data().parsed.paths.clone()
         };
         let (second, third) = (read_again(), read_again());
         assert!(Arc::ptr_eq(&second, &third));
-        assert_eq!(*second, *fast.head.0.parsed.paths);
+        assert_eq!(*second, *fast.head.data().parsed.paths);
     }
 
     #[test]

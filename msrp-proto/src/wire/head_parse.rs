@@ -458,28 +458,38 @@ pub(crate) struct HeadParts<'a> {
     /// Whether the bytes are known to be printable ASCII and CRLFs only
     /// (see [`scan_plain_head`]), which spares checking them again.
     pub(crate) plain: bool,
-    /// Paths recently parsed on this stream, if it keeps any.
-    pub(crate) paths: Option<&'a mut PathCache>,
+    /// Where path values are parsed.
+    pub(crate) paths: PathSource<'a>,
 }
 
-/// Builds a [`ChunkHead`] from a complete header block. `raw` holds the start
-/// line and the header lines with their CRLFs; `offset` is the stream offset
+/// How [`assemble`] makes the paths of a head.
+pub(crate) enum PathSource<'a> {
+    /// Parsed through the stream's cache of recent paths, which copies
+    /// what it parses: the head's bytes are only borrowed.
+    Cache(&'a mut PathCache),
+    /// Parsed as slices of these bytes, the head's own (a built head's),
+    /// which the paths then share.
+    Shared(&'a Bytes),
+}
+
+/// Builds a [`ChunkHead`] from a complete header block, which it copies.
+/// `raw` holds the start line and the header lines with their CRLFs; `offset` is the stream offset
 /// of its first byte, for error positions.
 ///
 /// A malformed header line breaks the framing; a malformed value does not:
 /// the chunk is then rejected with what is known of it, so that the caller
 /// can answer it (RFC 4975 §7.3: 400).
 pub(crate) fn assemble(
-    raw: Bytes,
+    raw: &[u8],
     mut parts: HeadParts<'_>,
     limits: &Limits,
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
     let text = if parts.plain {
-        HeadText::Plain(&raw)
+        HeadText::Plain(raw)
     } else {
-        HeadText::check(&raw, 1 + parts.lines.len())
+        HeadText::check(raw, 1 + parts.lines.len())
             .map_err(|bad| at(ParseErrorKind::HeaderCharacter, bad))?
     };
     // Every line ends in CRLF; any other control byte is a fault. One pass
@@ -487,7 +497,7 @@ pub(crate) fn assemble(
     // runs when that pass says there is something to find.
     let clean = match text {
         HeadText::Plain(_) => true,
-        HeadText::Utf8(_) => only_line_ends(&raw, 1 + parts.lines.len()),
+        HeadText::Utf8(_) => only_line_ends(raw, 1 + parts.lines.len()),
     };
     let mut typed = TypedHeaders::default();
     let mut first_fault: Option<Fault> = None;
@@ -504,7 +514,7 @@ pub(crate) fn assemble(
         let field = Field { name, value, known };
         // A malformed line breaks the framing, whatever values before it
         // were: that error comes first, the first bad value after it.
-        if let Err(fault) = typed.take(&raw, &text, &field, limits, parts.paths.as_deref_mut()) {
+        if let Err(fault) = typed.take(raw, &text, &field, limits, &mut parts.paths) {
             first_fault.get_or_insert(fault);
         }
     }
@@ -535,22 +545,24 @@ pub(crate) fn assemble(
             return Err(at(kind, pos).with_rejected(rejected));
         }
     };
-    Ok(ChunkHead(triomphe::Arc::new(HeadData {
-        raw,
-        transaction_id: parts.transaction_id,
-        headers_start: u32::try_from(parts.headers_start).unwrap_or(u32::MAX),
-        line: parts.line,
-        // Bounded by `Limits::max_headers`.
-        header_count: u32::try_from(parts.lines.len()).unwrap_or(u32::MAX),
-        parsed: typed.into_parsed(match parts.paths {
-            Some(cache) => cache.pair(to_path, from_path),
-            None => Arc::new(PathPair {
-                to: to_path,
-                from: from_path,
+    Ok(ChunkHead::new(
+        HeadData {
+            transaction_id: parts.transaction_id,
+            headers_start: u32::try_from(parts.headers_start).unwrap_or(u32::MAX),
+            line: parts.line,
+            // Bounded by `Limits::max_headers`.
+            header_count: u32::try_from(parts.lines.len()).unwrap_or(u32::MAX),
+            parsed: typed.into_parsed(match parts.paths {
+                PathSource::Cache(cache) => cache.pair(to_path, from_path),
+                PathSource::Shared(_) => Arc::new(PathPair {
+                    to: to_path,
+                    from: from_path,
+                }),
             }),
-        }),
-        has_body: parts.has_body,
-    })))
+            has_body: parts.has_body,
+        },
+        raw,
+    ))
 }
 
 /// The typed values collected while walking the header lines (here, and
@@ -577,11 +589,11 @@ impl TypedHeaders {
     /// the protocol needs it.
     fn take(
         &mut self,
-        raw: &Bytes,
+        raw: &[u8],
         head: &HeadText<'_>,
         field: &Field,
         limits: &Limits,
-        paths: Option<&mut PathCache>,
+        paths: &mut PathSource<'_>,
     ) -> Result<(), Fault> {
         let Some(name) = field.known else {
             return Ok(());
@@ -618,8 +630,10 @@ impl TypedHeaders {
             _ => None,
         } {
             let path = match paths {
-                Some(cache) => cache.parse(value, limits.max_path_uris),
-                None => Path::from_shared(&raw.slice(field.value.range()), limits.max_path_uris),
+                PathSource::Cache(cache) => cache.parse(value, limits.max_path_uris),
+                PathSource::Shared(bytes) => {
+                    Path::from_shared(&bytes.slice(field.value.range()), limits.max_path_uris)
+                }
             };
             *slot = Some(path.map_err(|e| invalid(e.into()))?);
             return Ok(());

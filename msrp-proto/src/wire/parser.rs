@@ -6,6 +6,11 @@
 //! [`Event::End`]. Body pieces are slices of the receive buffer handed out
 //! without copying, and no body byte is scanned twice: the parser resumes its
 //! end-line search where the previous read stopped (see `end_line.rs`).
+//! Heads, and small bodies that arrive whole with their head, are copies
+//! instead (see `head.rs` and `head_fast.rs`): a slice takes a reference on
+//! the receive block and gives it back when dropped, two atomic operations
+//! that cost more than copying a few hundred bytes, and a small message
+//! that the application keeps would keep a whole block alive.
 
 use std::collections::VecDeque;
 
@@ -14,7 +19,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use crate::wire::end_line::{EndLineScanner, Scan, Tid, end_line_finder, end_line_flag};
 use crate::wire::head::{Line, Span};
 use crate::wire::head_fast;
-use crate::wire::head_parse::{self, HeadParts};
+use crate::wire::head_parse::{self, HeadParts, PathSource};
 use crate::wire::path_cache::PathCache;
 use crate::wire::{
     ChunkHead, Continuation, Limits, Method, ParseError, ParseErrorKind, RejectedChunk,
@@ -154,10 +159,11 @@ pub struct Parser {
     /// No buffer since the parser was made or gave its buffer back: the
     /// next [`feed`](Self::feed) allocates just what it brings. A quiet
     /// connection's next message mostly comes whole in one read, and the
-    /// head and body handed out keep their allocation alive until the
+    /// body pieces handed out keep their allocation alive until the
     /// application drops them: a [`FEED_BLOCK`] for each message in flight
     /// made a server with 10 000 sessions peak above 100 MiB (`msrp bench
-    /// --sessions 10000`). Kept, not derived from an empty buffer: a block
+    /// --sessions 10000`), before small bodies were copied out; larger ones
+    /// still are slices. Kept, not derived from an empty buffer: a block
     /// used up by a busy stream is empty too, and its next feed should take
     /// a block again, not one allocation per feed.
     fit_next_feed: bool,
@@ -208,9 +214,10 @@ impl Parser {
     /// Appends received bytes (copying them into the parser's buffer).
     pub fn feed(&mut self, data: &[u8]) {
         self.scratch = None;
-        // Heads and body pieces handed out share the buffer's allocation, so
-        // while one is alive the next feed cannot reuse it and allocates
-        // anew, by default just enough for `data`. Reserving a block at a
+        // Body pieces handed out share the buffer's allocation (heads and
+        // small bodies that came whole are copies), so while one is alive
+        // the next feed cannot reuse it and allocates anew, by default just
+        // enough for `data`. Reserving a block at a
         // time lets the next small feeds (heads, responses) land in the
         // same allocation: one allocation per block instead of one per feed.
         let fit = std::mem::take(&mut self.fit_next_feed);
@@ -656,12 +663,6 @@ impl Parser {
         let non_send = !matches!(line, Line::Request(Method::Send));
         let start_line_len = self.lines.first().map_or(head_len, |s| s.start as usize);
         let head_offset = self.offset;
-        // One split for the head and the line after it (blank, or a
-        // bodiless chunk's end-line), which the head then leaves out: one
-        // step less per chunk than splitting and discarding apart
-        // (benches/parse.rs, small_chunk).
-        let mut raw = self.consume(chunk_or_body_start);
-        raw.truncate(head_len);
         let parts = HeadParts {
             transaction_id: tid_span,
             line,
@@ -669,8 +670,9 @@ impl Parser {
             lines: &self.lines,
             has_body: bodiless_flag.is_none(),
             plain,
-            paths: Some(&mut self.paths),
+            paths: PathSource::Cache(&mut self.paths),
         };
+        let raw = &self.buf[..head_len];
         let head = head_parse::assemble(raw, parts, &self.limits, head_offset).and_then(|head| {
             if head.is_request() || !head.has_body() {
                 return Ok(head);
@@ -684,6 +686,9 @@ impl Parser {
             let at = head_offset + head_len as u64;
             Err(ParseError::new(ParseErrorKind::ResponseWithBody, at).with_rejected(rejected))
         });
+        // The head and the line after it (blank, or a bodiless chunk's
+        // end-line); the head copied what it keeps.
+        self.discard(chunk_or_body_start);
         self.start_body(head, tid, non_send, bodiless_flag)
     }
 

@@ -168,7 +168,7 @@ mod tests {
             parser.feed(chunk(tid, to).as_bytes());
             while let Some(event) = parser.next().unwrap() {
                 if let Event::Head(head) = event {
-                    pairs.push(head.0.parsed.paths.clone());
+                    pairs.push(head.data().parsed.paths.clone());
                 }
             }
         }
