@@ -239,6 +239,7 @@ impl ChunkReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::Method;
 
     /// Found by the `parse_stream` fuzz oracle: a virtual chunk of a chunk
     /// whose Byte-Range starts at u64::MAX overflowed computing its end.
@@ -262,5 +263,33 @@ mod tests {
         assert_eq!(last.segment(), Some(2));
         assert_eq!(last.byte_range(), Some(range));
         assert_eq!(last.continuation(), Continuation::Complete);
+    }
+
+    /// A chunk marks its head as having a body. A head that only the chunk
+    /// holds (as one just built) is changed in place, without a copy of
+    /// its bytes; a head held elsewhere too is copied, and the other
+    /// holder's head stays as it was.
+    #[test]
+    fn a_chunk_marks_its_head_in_place_unless_the_head_is_shared() {
+        let head = || {
+            ChunkHead::request(Method::Send, "abcd")
+                .to_path(&"msrp://b:1/s;tcp".parse().unwrap())
+                .from_path(&"msrp://a:2/t;tcp".parse().unwrap())
+                .build()
+                .unwrap()
+        };
+        let body = || Some(Bytes::from_static(b"Hi"));
+
+        let alone = head();
+        let bytes_at = alone.as_bytes().as_ptr();
+        let chunk = Chunk::new(alone, body(), Continuation::Complete);
+        assert!(chunk.head().has_body());
+        assert_eq!(chunk.head().as_bytes().as_ptr(), bytes_at, "copied");
+
+        let shared = head();
+        let chunk = Chunk::new(shared.clone(), body(), Continuation::Complete);
+        assert!(chunk.head().has_body());
+        assert!(!shared.has_body(), "the other holder's head changed");
+        assert_eq!(chunk.head().as_bytes(), shared.as_bytes());
     }
 }

@@ -202,7 +202,15 @@ impl ChunkHead {
     /// Marks whether a body follows (a head built for sending learns it
     /// from the chunk it goes into).
     pub(crate) fn set_has_body(&mut self, has_body: bool) {
-        if self.data().has_body != has_body {
+        if self.data().has_body == has_body {
+            return;
+        }
+        // In place when no one else holds this head (a head just built),
+        // else in a copy of its own.
+        let in_place = self.0.with_arc_mut(|arc| {
+            triomphe::Arc::get_mut(arc).map(|inner| inner.header_mut().has_body = has_body)
+        });
+        if in_place.is_none() {
             let data = HeadData {
                 has_body,
                 ..self.data().clone()
