@@ -151,20 +151,37 @@ impl EndpointConfig {
     }
 }
 
+/// Who decides the binds on a connection.
+pub(crate) enum Binds {
+    /// The core, by the sessions it expects (connectors, acceptors, relay
+    /// clients): settings of the connection's own.
+    ByCore,
+    /// A server's policy, asked about every bind, with the settings that
+    /// all the server's connections share (from
+    /// [`EndpointConfig::driver_protocol`], asking to bind).
+    ByServer {
+        policy: Arc<dyn BindPolicy>,
+        protocol: Arc<Config>,
+    },
+}
+
 /// Starts a driver task for a connection, with its first command applied
 /// before it reads anything (so that a peer's bind cannot overtake it).
-/// `protocol` comes from [`EndpointConfig::driver_protocol`], asking to
-/// bind exactly when there is a `policy` to ask.
 pub(crate) fn spawn_driver<R: Runtime>(
     rt: &R,
     config: &EndpointConfig,
-    protocol: Arc<Config>,
     io: BoxIo,
-    policy: Option<Arc<dyn BindPolicy>>,
+    binds: Binds,
     first: Option<Command>,
     label: String,
 ) -> DriverHandle {
-    debug_assert_eq!(protocol.ask_to_bind, policy.is_some());
+    let (protocol, policy) = match binds {
+        Binds::ByCore => (config.driver_protocol(false), None),
+        Binds::ByServer { policy, protocol } => {
+            debug_assert!(protocol.ask_to_bind, "a server's policy must be asked");
+            (protocol, Some(policy))
+        }
+    };
     let now = rt.now();
     let clock_rt = rt.clone();
     let (mut driver, handle) = Driver::new(DriverSetup {
@@ -359,13 +376,11 @@ impl<R: Runtime> ConnectorDirect<R> {
             reply: reply_to(tx),
         };
         let label = format!("{local_uri} -> {}", remote.first());
-        let protocol = self.config.driver_protocol(false);
         spawn_driver(
             &self.rt,
             &self.config,
-            protocol,
             io,
-            None,
+            Binds::ByCore,
             Some(command),
             label,
         );
@@ -517,8 +532,7 @@ impl<R: Runtime> AcceptorDirect<R> {
                                 hand_over(&bound, result);
                             }),
                         };
-                        let protocol = config.driver_protocol(false);
-                        spawn_driver(&rt2, &config, protocol, io, None, Some(command), label)
+                        spawn_driver(&rt2, &config, io, Binds::ByCore, Some(command), label)
                     });
                     let failed = move |err| hand_over(&failed, Err(err));
                     rt.spawn(Box::pin(run_accepted(

@@ -23,7 +23,9 @@ use msrp_proto::connection::{AuthConfig, SessionConfig};
 use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
 
-use crate::connect::{DEFAULT_PORT, EndpointConfig, await_bind, dial_at, reply_to, spawn_driver};
+use crate::connect::{
+    Binds, DEFAULT_PORT, EndpointConfig, await_bind, dial_at, reply_to, spawn_driver,
+};
 use crate::driver::{Command, DriverHandle};
 use crate::error::{Error, Phase};
 use crate::runtime::{BoxIo, Runtime, deadline};
@@ -337,8 +339,7 @@ impl<R: Runtime> RelayConnection<R> {
         // peers see; the local URI is only a name for this client.
         let client = make_local_uri(&config, &relay, websocket)?;
         let label = format!("{client} -> relay {relay}");
-        let protocol = config.driver_protocol(false);
-        let driver = spawn_driver(&rt, &config, protocol, io, None, Some(Command::Keep), label);
+        let driver = spawn_driver(&rt, &config, io, Binds::ByCore, Some(Command::Keep), label);
         let mut auth = AuthConfig::new(
             relay.clone(),
             client,

@@ -22,7 +22,7 @@ use msrp_proto::path::Path;
 use msrp_proto::uri::MsrpUri;
 
 use crate::accepted::{Accepted, StartDriver, run_accepted};
-use crate::connect::{EndpointConfig, await_bind, listen_addr, spawn_driver};
+use crate::connect::{Binds, EndpointConfig, await_bind, listen_addr, spawn_driver};
 use crate::driver::{BindDecision, BindPolicy};
 use crate::error::Error;
 use crate::runtime::Runtime;
@@ -343,7 +343,8 @@ async fn accept_loop<R: Runtime>(
                 ticket: Mutex::new(Some(ticket)),
             });
             let label = format!("server <- {peer}");
-            spawn_driver(&rt2, &config, protocol, io, Some(policy), None, label)
+            let binds = Binds::ByServer { policy, protocol };
+            spawn_driver(&rt2, &config, io, binds, None, label)
         });
         // A failed handshake is traced; the server goes on.
         let run = run_accepted(rt.clone(), live.config.clone(), accepted, start, |_| {});
