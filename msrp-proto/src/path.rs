@@ -44,6 +44,7 @@ impl Path {
     pub fn parse(s: &str, max_uris: usize) -> Result<Self, UriError> {
         Self::from_shared(&Bytes::copy_from_slice(s.as_bytes()), max_uris)
     }
+
     /// Whether `other` is a clone of this path (the same shared list), not
     /// merely an equal one: a check without reading the URIs.
     pub(crate) fn same(&self, other: &Self) -> bool {

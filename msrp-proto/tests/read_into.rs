@@ -228,6 +228,36 @@ fn a_small_chunk_read_whole_leaves_the_block_free() {
     }
 }
 
+/// The copy has a limit: a body of up to 1 KiB that comes whole with its
+/// head is copied, and its block is free again; one byte more is a slice
+/// of the block, as every larger body is, and keeps it alive while held.
+#[test]
+fn bodies_are_copied_up_to_1_kib_and_sliced_above() {
+    use msrp_proto::wire::{Event, Limits, Parser};
+
+    for (len, copied) in [(1024, true), (1025, false)] {
+        let data = one_send("tx0008", len);
+        let mut parser = Parser::new(Limits::default());
+        let mut held = Vec::new();
+        let mut blocks = Vec::new();
+        for _ in 0..2 {
+            blocks.push(parser.read_into(data.len(), data.len(), |buf| {
+                buf.copy_from_slice(&data);
+                (data.len(), buf.as_ptr() as usize)
+            }));
+            let mut body = 0;
+            while let Some(event) = parser.next().unwrap() {
+                if let Event::Body(piece) = &event {
+                    body += piece.len();
+                }
+                held.push(event);
+            }
+            assert_eq!(body, len);
+        }
+        assert_eq!(blocks[0] == blocks[1], copied, "a body of {len} bytes");
+    }
+}
+
 /// One SEND chunk whose body is `len` bytes of `x`.
 fn one_send(tid: &str, len: usize) -> Vec<u8> {
     let mut data = format!(

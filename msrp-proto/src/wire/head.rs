@@ -1,9 +1,9 @@
 //! [`ChunkHead`]: a chunk's start line and headers, validated and owned.
 //!
 //! The head keeps a copy of the bytes it was parsed from, in the same
-//! allocation as its parsed values, and a few offsets into them. The headers the
-//! protocol consults on every chunk are parsed once, when the head
-//! completes; the others were validated then, and their lines are split and
+//! allocation as its parsed values, and a few offsets into them. The
+//! headers the protocol consults on every chunk are parsed once, when the
+//! head completes; the others were validated then, and their lines are split and
 //! parsed again on access, which cannot fail.
 
 use std::borrow::Cow;
@@ -163,11 +163,13 @@ pub struct ChunkHead(pub(crate) triomphe::ThinArc<HeadData, u8>);
 /// keeps no weak count, and so drops the last reference with one atomic
 /// operation where std's takes two (perf, benches/parse.rs, small_chunk).
 ///
-/// The bytes are copied, not a slice of the receive buffer: a slice takes
-/// a reference on the buffer and gives it back with the head, two atomic
-/// operations that cost more than copying a small head (a tenth of
-/// `small_chunk`), and a head that the application keeps would keep the
-/// whole receive block alive with it.
+/// The bytes are copied, not a slice of the receive buffer. A slice takes
+/// a reference on the buffer and gives it back with the head: two atomic
+/// operations, which cost about what copying a small head does. With the
+/// small body copied too (`head_fast::WholeBody`), a small chunk leaves no
+/// reference on the buffer at all, which took a third off `small_chunk`
+/// (benches/parse.rs); and a head that the application keeps does not keep
+/// the whole receive block alive.
 #[derive(Debug, Clone)]
 pub(crate) struct HeadData {
     pub(crate) transaction_id: Span,

@@ -467,14 +467,14 @@ pub(crate) enum PathSource<'a> {
     /// Parsed through the stream's cache of recent paths, which copies
     /// what it parses: the head's bytes are only borrowed.
     Cache(&'a mut PathCache),
-    /// Parsed as slices of these bytes, the head's own (a built head's),
-    /// which the paths then share.
+    /// Parsed as slices of these bytes, which the paths then share: the
+    /// same bytes as `assemble`'s `raw` (a built head's own).
     Shared(&'a Bytes),
 }
 
 /// Builds a [`ChunkHead`] from a complete header block, which it copies.
-/// `raw` holds the start line and the header lines with their CRLFs; `offset` is the stream offset
-/// of its first byte, for error positions.
+/// `raw` holds the start line and the header lines with their CRLFs;
+/// `offset` is the stream offset of its first byte, for error positions.
 ///
 /// A malformed header line breaks the framing; a malformed value does not:
 /// the chunk is then rejected with what is known of it, so that the caller
@@ -486,6 +486,9 @@ pub(crate) fn assemble(
     offset: u64,
 ) -> Result<ChunkHead, ParseError> {
     let at = |kind, pos: usize| ParseError::new(kind, offset + pos as u64);
+    if let PathSource::Shared(bytes) = &parts.paths {
+        debug_assert_eq!(&bytes[..], raw, "paths are sliced from the head's bytes");
+    }
     let text = if parts.plain {
         HeadText::Plain(raw)
     } else {

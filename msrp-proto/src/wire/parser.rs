@@ -9,8 +9,8 @@
 //! Heads, and small bodies that arrive whole with their head, are copies
 //! instead (see `head.rs` and `head_fast.rs`): a slice takes a reference on
 //! the receive block and gives it back when dropped, two atomic operations
-//! that cost more than copying a few hundred bytes, and a small message
-//! that the application keeps would keep a whole block alive.
+//! that cost about as much as copying a few hundred bytes, and a small
+//! message that the application keeps would keep a whole block alive.
 
 use std::collections::VecDeque;
 
@@ -217,9 +217,9 @@ impl Parser {
         // Body pieces handed out share the buffer's allocation (heads and
         // small bodies that came whole are copies), so while one is alive
         // the next feed cannot reuse it and allocates anew, by default just
-        // enough for `data`. Reserving a block at a
-        // time lets the next small feeds (heads, responses) land in the
-        // same allocation: one allocation per block instead of one per feed.
+        // enough for `data`. Reserving a block at a time lets the next small
+        // feeds (heads, responses) land in the same allocation: one
+        // allocation per block instead of one per feed.
         let fit = std::mem::take(&mut self.fit_next_feed);
         if self.buf.capacity() - self.buf.len() < data.len() {
             let block = if fit { 0 } else { FEED_BLOCK };
