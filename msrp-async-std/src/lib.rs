@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use msrp_endpoint::{BoxIo, Timer};
+use msrp_endpoint::{BoxIo, TLS_SEND_BUFFER, Timer};
 use rustls_pki_types::ServerName;
 
 pub use msrp_endpoint::{
@@ -226,9 +226,10 @@ impl msrp_endpoint::Runtime for AsyncIo {
         config: Arc<rustls::ClientConfig>,
         name: ServerName<'static>,
     ) -> io::Result<BoxIo> {
-        let tls = futures_rustls::TlsConnector::from(config)
+        let mut tls = futures_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await?;
+        tls.get_mut().1.set_buffer_limit(Some(TLS_SEND_BUFFER));
         Ok(Box::new(tls))
     }
 
@@ -237,9 +238,10 @@ impl msrp_endpoint::Runtime for AsyncIo {
         tcp: Self::Tcp,
         config: Arc<rustls::ServerConfig>,
     ) -> io::Result<BoxIo> {
-        let tls = futures_rustls::TlsAcceptor::from(config)
+        let mut tls = futures_rustls::TlsAcceptor::from(config)
             .accept(tcp)
             .await?;
+        tls.get_mut().1.set_buffer_limit(Some(TLS_SEND_BUFFER));
         Ok(Box::new(tls))
     }
 }

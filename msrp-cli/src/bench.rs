@@ -36,10 +36,11 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// and tokio-rustls; async-std and smol: async-net and futures-rustls), the
 /// same executor, TCP_NODELAY on every socket, writes of --chunk-size bytes
 /// from one shared buffer, reads of 64 KiB (the MSRP driver's read size), the
-/// same rustls settings (ring, TLS 1.3). Raw and MSRP runs alternate in
-/// --repeat rounds (31 by default; raw goes first in one round, MSRP in
-/// the next), and medians count: a ratio is the median of the rounds' own
-/// ratios, shown with its lowest and highest, and each kind's spread
+/// same rustls settings (ring, TLS 1.3, the send buffer limit). Raw and
+/// MSRP runs alternate in --repeat rounds (31 by default; raw goes first
+/// in one round, MSRP in the next), and medians count: a ratio is the
+/// median of the rounds' own ratios, shown with its lowest and highest,
+/// and each kind's spread
 /// ((slowest − fastest) / median) tells whether the machine or the library
 /// varied. Single rounds on a shared machine vary by half or more, so
 /// many short rounds hold a median better than a few long ones: on a

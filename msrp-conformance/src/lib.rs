@@ -148,6 +148,8 @@ macro_rules! conformance_suite {
             direct_tcp_short_message_overtakes_large_one,
             direct_tls_short_message_overtakes_large_one,
             messages_queue_without_waiting_for_the_connection,
+            // the runtime's own streams
+            tls_stream_takes_a_whole_driver_write,
             // chat rooms (RFC 7701)
             nickname_set_and_refused,
             // connector ↔ MsrpServer

@@ -12,6 +12,7 @@ mod own_relay_ws;
 mod relay;
 mod relay_ws;
 mod server;
+mod streams;
 
 pub use direct::*;
 pub use drops::*;
@@ -23,3 +24,4 @@ pub use own_relay_ws::*;
 pub use relay::*;
 pub use relay_ws::*;
 pub use server::*;
+pub use streams::*;

@@ -52,7 +52,7 @@ pub use connect::{AcceptorDirect, ConnectorDirect, DEFAULT_PORT, EndpointConfig}
 pub use error::{Error, Phase};
 pub use relay::{AcceptorRelay, ConnectorRelay, RelayConnection, RelaySettings};
 pub use relay_server::{RelayListen, RelayServer, RelayServerConfig};
-pub use runtime::{BoxIo, Io, Runtime, Timer, deadline, timeout};
+pub use runtime::{BoxIo, Io, Runtime, TLS_SEND_BUFFER, Timer, deadline, timeout};
 pub use server::MsrpServer;
 pub use session::{
     ChunkResponse, Incoming, MessageUpdate, MessageWriter, OutgoingHandle, ReceivedMessage,

@@ -19,6 +19,10 @@ use crate::runtime::BoxIo;
 /// more buffers than this rarely add bytes).
 const SLICES_PER_WRITE: usize = 64;
 
+/// Bytes the driver and the relay connection task gather from their core
+/// before writing; they stop taking more once the queue holds this much.
+pub(crate) const WRITE_BATCH: usize = 256 * 1024;
+
 /// Bytes queued for one socket, in order.
 #[derive(Default)]
 pub(crate) struct OutQueue {

@@ -25,6 +25,23 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 /// A boxed [`Io`].
 pub type BoxIo = Box<dyn Io>;
 
+/// The most encrypted bytes a TLS stream may hold for sending: adapters set
+/// it on every stream they make, with rustls's
+/// `ConnectionCommon::set_buffer_limit`.
+///
+/// rustls takes plaintext only up to this limit per write. Its default,
+/// 64 KiB, is just short of a default chunk (64 KiB of body and its head
+/// and end-line), so every such chunk went out in two system calls, the
+/// second a TLS record of a few hundred bytes that the peer had to read
+/// and decrypt on its own. The limit takes what the driver offers in one
+/// write: a batch gathered up to 256 KiB and the last item it took, up to
+/// a default chunk and a head of one record (16 KiB).
+///
+/// A peer that stops reading therefore holds up to this much in rustls,
+/// after the driver's own queue (up to the same batch) and the kernel's
+/// socket buffer.
+pub const TLS_SEND_BUFFER: usize = crate::out_queue::WRITE_BATCH + (64 + 16) * 1024;
+
 /// A one-shot timer that can be moved.
 pub trait Timer: Send + Unpin {
     /// Sets the instant at which the timer fires.
@@ -73,7 +90,8 @@ pub trait Runtime: Clone + Send + Sync + std::fmt::Debug + 'static {
     /// The stream as is (`msrp://`).
     fn plain(&self, tcp: Self::Tcp) -> BoxIo;
 
-    /// A TLS client handshake over the stream (`msrps://`).
+    /// A TLS client handshake over the stream (`msrps://`). The stream's
+    /// send buffer limit is [`TLS_SEND_BUFFER`].
     fn tls_connect(
         &self,
         tcp: Self::Tcp,
@@ -81,7 +99,8 @@ pub trait Runtime: Clone + Send + Sync + std::fmt::Debug + 'static {
         name: ServerName<'static>,
     ) -> impl Future<Output = io::Result<BoxIo>> + Send;
 
-    /// A TLS server handshake over the stream (`msrps://`).
+    /// A TLS server handshake over the stream (`msrps://`). The stream's
+    /// send buffer limit is [`TLS_SEND_BUFFER`].
     fn tls_accept(
         &self,
         tcp: Self::Tcp,

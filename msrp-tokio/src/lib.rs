@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use msrp_endpoint::{BoxIo, Timer};
+use msrp_endpoint::{BoxIo, TLS_SEND_BUFFER, Timer};
 use rustls_pki_types::ServerName;
 
 pub use msrp_endpoint::{
@@ -224,9 +224,10 @@ impl msrp_endpoint::Runtime for Tokio {
         config: Arc<rustls::ClientConfig>,
         name: ServerName<'static>,
     ) -> io::Result<BoxIo> {
-        let tls = tokio_rustls::TlsConnector::from(config)
+        let mut tls = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
             .await?;
+        tls.get_mut().1.set_buffer_limit(Some(TLS_SEND_BUFFER));
         Ok(Box::new(FuturesIo(tls)))
     }
 
@@ -235,7 +236,8 @@ impl msrp_endpoint::Runtime for Tokio {
         tcp: Self::Tcp,
         config: Arc<rustls::ServerConfig>,
     ) -> io::Result<BoxIo> {
-        let tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?;
+        let mut tls = tokio_rustls::TlsAcceptor::from(config).accept(tcp).await?;
+        tls.get_mut().1.set_buffer_limit(Some(TLS_SEND_BUFFER));
         Ok(Box::new(FuturesIo(tls)))
     }
 }

@@ -36,7 +36,7 @@ use tracing::{debug, trace};
 
 use crate::error::{Error, Phase};
 use crate::inbox::{InboxSender, inbox};
-use crate::out_queue::OutQueue;
+use crate::out_queue::{OutQueue, WRITE_BATCH};
 use crate::runtime::{BoxIo, Timer};
 use crate::session::{ChunkResponse, Incoming, MessageUpdate, ReceivedMessage, SessionParts};
 
@@ -46,8 +46,6 @@ mod tests;
 
 use read::READ_SIZE;
 
-/// Bytes gathered from `poll_transmit` for one vectored write.
-const WRITE_BATCH: usize = 256 * 1024;
 /// Bytes read per round before writing: the responses to what they bring go
 /// out together. Counted in bytes, not reads: a TLS stream gives at most one
 /// record (16 KiB) per read.

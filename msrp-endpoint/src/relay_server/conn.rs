@@ -17,7 +17,7 @@ use tracing::{debug, trace};
 
 use super::{Hub, unless_closed};
 use crate::driver::Direction;
-use crate::out_queue::OutQueue;
+use crate::out_queue::{OutQueue, WRITE_BATCH};
 use crate::runtime::{BoxIo, Runtime, Timer, deadline};
 use crate::tls::server_name;
 use crate::ws::{UpgradeRequest, WsError, WsFraming, WsStream};
@@ -33,8 +33,6 @@ const READ_BLOCK: usize = 128 * 1024;
 const SMALL_READ: usize = 4 * 1024;
 /// Bytes read per turn before writing.
 const READ_PER_ROUND: usize = 4 * READ_SIZE;
-/// Bytes taken from the core for one vectored write.
-const WRITE_BATCH: usize = 256 * 1024;
 /// Turns per poll before yielding to other tasks.
 const BUDGET: usize = 32;
 /// How long a closed connection may take to write what it was given.

@@ -1,0 +1,94 @@
+//! The runtime's own byte streams, as the connection driver uses them.
+
+use std::future::poll_fn;
+use std::io::IoSlice;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::pin::Pin;
+
+use futures_util::future::join;
+use futures_util::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use msrp_endpoint::{BoxIo, Runtime, TLS_SEND_BUFFER};
+use rustls_pki_types::ServerName;
+
+use crate::support::{WAIT, local_cert, within};
+
+/// A TLS stream takes in one write as much as the driver offers in one:
+/// here five default chunks (a head, 64 KiB of body and an end-line each),
+/// within [`TLS_SEND_BUFFER`]. Under rustls's default limit (64 KiB) the
+/// write stopped 64 KiB in, and a lone chunk went out in two system calls,
+/// the second a record of a few hundred bytes. The bytes must also arrive
+/// intact and in order.
+pub async fn tls_stream_takes_a_whole_driver_write<R: Runtime>(rt: R) {
+    let (mut client, mut server) = tls_pair(&rt).await;
+    let head = [b'h'; 300];
+    let body: Vec<u8> = (0..64 * 1024).map(|i| (i % 251) as u8).collect();
+    let end_line = [b'-'; 50];
+    let pieces: Vec<&[u8]> = (0..5)
+        .flat_map(|_| [&head[..], &body[..], &end_line[..]])
+        .collect();
+    let total: usize = pieces.iter().map(|p| p.len()).sum();
+    assert!(
+        total <= TLS_SEND_BUFFER,
+        "the test's write must fit the limit"
+    );
+    let slices: Vec<IoSlice<'_>> = pieces.iter().map(|p| IoSlice::new(p)).collect();
+
+    let taken = within(
+        &rt,
+        WAIT,
+        "one vectored write",
+        poll_fn(|cx| Pin::new(&mut client).poll_write_vectored(cx, &slices)),
+    )
+    .await
+    .expect("a write on a fresh TLS stream");
+    assert_eq!(
+        taken, total,
+        "one write took {taken} of {total} bytes: rustls's send buffer limit is not TLS_SEND_BUFFER"
+    );
+
+    let mut received = vec![0u8; total];
+    let (flushed, read) = within(
+        &rt,
+        WAIT,
+        "the written bytes at the other end",
+        join(client.flush(), server.read_exact(&mut received)),
+    )
+    .await;
+    flushed.expect("flush");
+    read.expect("read");
+    assert!(received == pieces.concat(), "the bytes arrived changed");
+}
+
+/// A client and a server TLS stream on loopback, through the runtime's own
+/// connect, accept and handshakes, with [`local_cert`].
+async fn tls_pair<R: Runtime>(rt: &R) -> (BoxIo, BoxIo) {
+    let listener = rt
+        .listen(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        .await
+        .expect("listen on loopback");
+    let port = rt.local_addr(&listener).expect("the port").port();
+    let (client, accepted) = within(
+        rt,
+        WAIT,
+        "a loopback connection",
+        join(rt.connect("127.0.0.1", port), rt.accept(&listener)),
+    )
+    .await;
+    let (client, (server, _)) = (client.expect("connect"), accepted.expect("accept"));
+    let name = ServerName::try_from("127.0.0.1").expect("a server name");
+    let cert = local_cert();
+    let (client, server) = within(
+        rt,
+        WAIT,
+        "the TLS handshakes",
+        join(
+            rt.tls_connect(client, cert.client().config().clone(), name),
+            rt.tls_accept(server, cert.server().config().clone()),
+        ),
+    )
+    .await;
+    (
+        client.expect("TLS client handshake"),
+        server.expect("TLS server handshake"),
+    )
+}
