@@ -29,17 +29,18 @@ pub type BoxIo = Box<dyn Io>;
 /// it on every stream they make, with rustls's
 /// `ConnectionCommon::set_buffer_limit`.
 ///
-/// rustls takes plaintext only up to this limit per write. Its default,
-/// 64 KiB, is just short of a default chunk (64 KiB of body and its head
-/// and end-line), so every such chunk went out in two system calls, the
-/// second a TLS record of a few hundred bytes that the peer had to read
-/// and decrypt on its own. The limit takes what the driver offers in one
-/// write: a batch gathered up to 256 KiB and the last item it took, up to
-/// a default chunk and a head of one record (16 KiB).
+/// A write gives rustls plaintext only up to this limit, less what it
+/// still holds. Its default, 64 KiB, is just short of a default chunk
+/// (64 KiB of body with its head and end-line), so every such chunk went
+/// out in two system calls, the second a TLS record of a few hundred bytes
+/// that the peer had to read and decrypt on its own. This limit takes what
+/// the driver offers in one write: a batch gathered up to 256 KiB, and the
+/// last item it took, up to a default chunk and a head of one record
+/// (16 KiB).
 ///
-/// A peer that stops reading therefore holds up to this much in rustls,
-/// after the driver's own queue (up to the same batch) and the kernel's
-/// socket buffer.
+/// A connection whose peer stops reading therefore holds up to this much
+/// in rustls, besides the driver's own queue (up to the same batch) and
+/// the kernel's socket buffer.
 pub const TLS_SEND_BUFFER: usize = crate::out_queue::WRITE_BATCH + (64 + 16) * 1024;
 
 /// A one-shot timer that can be moved.
