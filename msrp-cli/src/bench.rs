@@ -40,9 +40,8 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// MSRP runs alternate in --repeat rounds (31 by default; raw goes first
 /// in one round, MSRP in the next), and medians count: a ratio is the
 /// median of the rounds' own ratios, shown with its lowest and highest,
-/// and each kind's spread
-/// ((slowest − fastest) / median) tells whether the machine or the library
-/// varied. Single rounds on a shared machine vary by half or more, so
+/// and each kind's spread ((slowest − fastest) / median) tells whether the
+/// machine or the library varied. Single rounds on a shared machine vary by half or more, so
 /// many short rounds hold a median better than a few long ones: on a
 /// 2-vCPU VM the defaults held each ratio within ±8 % of its midpoint
 /// from one invocation to the next, on every runtime, where 5 rounds of

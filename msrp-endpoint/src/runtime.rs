@@ -41,6 +41,11 @@ pub type BoxIo = Box<dyn Io>;
 /// A connection whose peer stops reading therefore holds up to this much
 /// in rustls, besides the driver's own queue (up to the same batch) and
 /// the kernel's socket buffer.
+///
+/// ```
+/// // The figure the guide gives (docs/guide/03-endpoints.md, TLS).
+/// assert_eq!(msrp_endpoint::TLS_SEND_BUFFER, 336 * 1024);
+/// ```
 pub const TLS_SEND_BUFFER: usize = crate::out_queue::WRITE_BATCH + (64 + 16) * 1024;
 
 /// A one-shot timer that can be moved.

@@ -16,9 +16,8 @@
 //!   closely: moves of values just stored piecemeal (events, heads) stall
 //!   on store forwarding, and each atomic reference count taken or given
 //!   back costs some 7 ns, which `perf annotate` shows and callgrind does
-//!   not. Sharing one reference to
-//!   a head's two paths took 2009 instructions to 2067 and the time down
-//!   by a tenth; copying the head and a small body out of the receive
+//!   not. Sharing one reference to a head's two paths took 2009
+//!   instructions to 2067 and the time down by a tenth; copying the head and a small body out of the receive
 //!   buffer instead of taking slices of it (four atomic operations fewer,
 //!   an allocation and two copies more) took them to 2192 and the time
 //!   down by a third (criterion's median; by a seventh in

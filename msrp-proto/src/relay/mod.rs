@@ -52,8 +52,9 @@
 //!
 //! A forwarded SEND chunk is never held whole: its head goes to the next
 //! hop's queue when it arrives, then each body piece as the parser hands it
-//! out (slices of the receive buffer, or copies for small bodies). When a connection's queue
-//! passes [`max_queued_bytes`](RelayConfig::max_queued_bytes), every
+//! out (slices of the receive buffer, or copies for small bodies). When a
+//! connection's queue passes
+//! [`max_queued_bytes`](RelayConfig::max_queued_bytes), every
 //! connection feeding it stops being read ([`wants_input`](Relay::wants_input)
 //! turns false) until it drains to half; TCP then pushes back on the
 //! senders. Memory per connection is bounded by that mark plus one read.

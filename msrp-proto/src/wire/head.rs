@@ -3,8 +3,8 @@
 //! The head keeps a copy of the bytes it was parsed from, in the same
 //! allocation as its parsed values, and a few offsets into them. The
 //! headers the protocol consults on every chunk are parsed once, when the
-//! head completes; the others were validated then, and their lines are split and
-//! parsed again on access, which cannot fail.
+//! head completes; the others were validated then, and their lines are
+//! split and parsed again on access, which cannot fail.
 
 use std::borrow::Cow;
 use std::fmt;
