@@ -34,9 +34,12 @@ pub type BoxIo = Box<dyn Io>;
 /// (64 KiB of body with its head and end-line), so every such chunk went
 /// out in two system calls, the second a TLS record of a few hundred bytes
 /// that the peer had to read and decrypt on its own. This limit takes what
-/// the driver offers in one write: a batch gathered up to 256 KiB, and the
-/// last item it took, up to a default chunk and a head of one record
-/// (16 KiB).
+/// the driver or a relay connection offers in one write: pieces gathered
+/// until they reach 256 KiB (`WRITE_BATCH`), the last of them whole. That
+/// last piece is at most 16 KiB of body when an endpoint sends
+/// (`transmit_piece`), one read of body (64 KiB) when a relay forwards,
+/// or a head (at most 16 KiB, the parser's `max_head`); the other 16 KiB
+/// leave room for the records' own bytes, 22 per 16 KiB record.
 ///
 /// A connection whose peer stops reading therefore holds up to this much
 /// in rustls, besides the driver's own queue (up to the same batch) and
@@ -145,4 +148,34 @@ pub async fn timeout<R: Runtime, F: Future>(
     future: F,
 ) -> Option<F::Output> {
     deadline(rt, rt.now() + limit, future).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TLS_SEND_BUFFER;
+    use crate::out_queue::WRITE_BATCH;
+
+    /// The largest piece a batch can end with, and the record overhead of
+    /// the whole write, must fit beside `WRITE_BATCH` (see `TLS_SEND_BUFFER`).
+    #[test]
+    fn a_whole_batch_and_its_last_piece_fit_the_tls_send_buffer() {
+        let protocol = msrp_proto::connection::Config::default();
+        let last_piece = [
+            protocol.transmit_piece,
+            crate::relay_server::READ_SIZE,
+            protocol.limits.max_head,
+        ]
+        .into_iter()
+        .max()
+        .expect("three sizes");
+        let plaintext = WRITE_BATCH - 1 + last_piece;
+        // TLS 1.3 with AES-GCM: 5 bytes of header, 1 of content type and a
+        // 16-byte tag per record of at most 16 KiB.
+        let records = plaintext.div_ceil(16 * 1024);
+        let encrypted = plaintext + records * 22;
+        assert!(
+            encrypted <= TLS_SEND_BUFFER,
+            "a batch of {plaintext} bytes ({encrypted} encrypted) does not fit TLS_SEND_BUFFER ({TLS_SEND_BUFFER})"
+        );
+    }
 }

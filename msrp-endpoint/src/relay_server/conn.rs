@@ -23,7 +23,7 @@ use crate::tls::server_name;
 use crate::ws::{UpgradeRequest, WsError, WsFraming, WsStream};
 
 /// Bytes one read may take.
-const READ_SIZE: usize = 64 * 1024;
+pub(crate) const READ_SIZE: usize = 64 * 1024;
 /// The parser's buffer grows by this much at a time (see the driver).
 const READ_BLOCK: usize = 128 * 1024;
 /// Reads of a connection whose last read was small (chat, control

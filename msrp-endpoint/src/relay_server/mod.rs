@@ -60,6 +60,9 @@
 //! and what comes for it goes over its own WebSocket connection.
 
 mod conn;
+/// Bytes one read of a relay connection may take (for `TLS_SEND_BUFFER`'s test).
+#[cfg(test)]
+pub(crate) use conn::READ_SIZE;
 
 use std::collections::HashMap;
 use std::future::Future;
