@@ -41,12 +41,13 @@ use crate::runtime::{self, Job, RuntimeArg, RuntimeFlag};
 /// in one round, MSRP in the next), and medians count: a ratio is the
 /// median of the rounds' own ratios, shown with its lowest and highest,
 /// and each kind's spread ((slowest − fastest) / median) tells whether the
-/// machine or the library varied. Single rounds on a shared machine vary by half or more, so
-/// many short rounds hold a median better than a few long ones: on a
-/// 2-vCPU VM the defaults held each ratio within ±8 % of its midpoint
-/// from one invocation to the next, on every runtime, where 5 rounds of
-/// 1 GiB moved the TCP ratio by up to ±25 %. Connection set-up is not
-/// timed. Figures are in Gbit/s; a ratio is MSRP over raw.
+/// machine or the library varied. Single rounds on a shared machine vary
+/// by half or more, so many short rounds hold a median better than a few
+/// long ones: on a 2-vCPU VM the defaults held each ratio within ±8 % of
+/// its midpoint from one invocation to the next, on every runtime (±9 %
+/// on a noisier day, 8 invocations each), where 5 rounds of 1 GiB moved
+/// the TCP ratio by up to ±25 %. Connection set-up is not timed.
+/// Figures are in Gbit/s; a ratio is MSRP over raw.
 /// On Linux each run's CPU time (all threads of this process) gives CPU
 /// seconds per GiB and a CPU ratio (raw's CPU over MSRP's): the extra work
 /// MSRP does for the same bytes. Time spent waiting does not count in it,

@@ -22,7 +22,7 @@ fn demo_exchanges_chat_and_a_file_and_sums_up() {
 }
 
 /// The throughput bench's defaults: 31 rounds of 256 MiB, which held its
-/// ratios to within ±8 % between invocations where 5 rounds of 1 GiB did
+/// ratios to within ±8–9 % between invocations where 5 rounds of 1 GiB did
 /// not (see `msrp bench --help`).
 #[test]
 fn bench_defaults_to_many_short_rounds() {

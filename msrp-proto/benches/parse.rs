@@ -17,11 +17,11 @@
 //!   on store forwarding, and each atomic reference count taken or given
 //!   back costs some 7 ns, which `perf annotate` shows and callgrind does
 //!   not. Sharing one reference to a head's two paths took 2009
-//!   instructions to 2067 and the time down by a tenth; copying the head and a small body out of the receive
-//!   buffer instead of taking slices of it (four atomic operations fewer,
-//!   an allocation and two copies more) took them to 2192 and the time
-//!   down by a third (criterion's median; by a seventh in
-//!   `examples/parse_small`).
+//!   instructions to 2067 and the time down by a tenth; copying the head
+//!   and a small body out of the receive buffer instead of taking slices
+//!   of it (four atomic operations fewer, an allocation and two copies
+//!   more) took them to 2192 and the time down by a third (criterion's
+//!   median; by a seventh in `examples/parse_small`).
 //! - `near_miss`: a 64 KiB body made of near-miss end-lines (another
 //!   transaction's, and this one's followed by a non-flag byte): the
 //!   adversarial case for the end-line search, against the same baseline.
